@@ -1,0 +1,78 @@
+//! The admin endpoint file: how a client finds the daemon of a data directory and proves it may
+//! talk to it. `admin.json` (mode 0600) holds the read-write token; `readonly.json` (mode 0640)
+//! holds a token limited to `r` commands.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What a client needs to reach the daemon.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// `host:port` of the admin API.
+    pub addr: String,
+    /// Bearer token.
+    pub token: String,
+    /// The daemon's process id.
+    pub pid: u32,
+}
+
+pub const ADMIN_FILE: &str = "admin.json";
+pub const READONLY_FILE: &str = "readonly.json";
+
+/// Write `ep` to `dir/name` with `mode`, atomically.
+pub fn write(dir: &Path, name: &str, ep: &Endpoint, mode: u32) -> std::io::Result<PathBuf> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let _ = fs::remove_file(&tmp);
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)?;
+    f.write_all(&serde_json::to_vec_pretty(ep).map_err(std::io::Error::other)?)?;
+    f.sync_all()?;
+    fs::rename(&tmp, &path)?;
+    Ok(path)
+}
+
+/// Read the endpoint of the daemon of `dir`: the read-write one if this user may read it, else
+/// the read-only one.
+pub fn read(dir: &Path) -> Result<(Endpoint, bool), String> {
+    let mut last = None;
+    for (name, rw) in [(ADMIN_FILE, true), (READONLY_FILE, false)] {
+        let path = dir.join(name);
+        match fs::read(&path) {
+            Ok(bytes) => {
+                return serde_json::from_slice(&bytes)
+                    .map(|e| (e, rw))
+                    .map_err(|e| {
+                        format!(
+                            "{} is corrupt ({e}); restart the daemon to rewrite it",
+                            path.display()
+                        )
+                    });
+            }
+            Err(e) => last = Some((path, e)),
+        }
+    }
+    match last {
+        Some((_, e)) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+            "no daemon is running for data directory {} (no {ADMIN_FILE} there): start one with 'wasmgr serve --data {}', or pass --data / set WASMGR_DATA",
+            dir.display(),
+            dir.display()
+        )),
+        Some((path, e)) => Err(format!("cannot read {}: {e}", path.display())),
+        None => Err("no endpoint file".into()),
+    }
+}
+
+/// A new random token.
+pub fn token() -> std::io::Result<String> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}

@@ -1,0 +1,301 @@
+//! The client: `wasmgr [options] <command words>` sends the words to the daemon, which matches
+//! them against its command table, checks the arguments and runs the command.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use wasmgr_runtime::manager::{CommandInfo, CommandReply, CommandRequest};
+
+use crate::admin;
+
+const FORMATS: &[&str] = &["plain", "json", "json-pretty", "yaml"];
+
+const GENERAL_USAGE: &str = "usage: wasmgr [options] <command> [<args>...]
+       wasmgr serve [--data DIR] [--modules DIR] ...   (run the daemon; 'wasmgr serve --help')
+
+options:
+  --data DIR            the daemon's data directory (default: $WASMGR_DATA, else
+                        $XDG_STATE_HOME/wasmgr, else ~/.local/state/wasmgr)
+  -f, --format FORMAT   output format: plain, json, json-pretty or yaml
+  -i, --in-file FILE    send FILE ('-' for standard input) to the command as its input
+  --period SECONDS      repeat a poll command every SECONDS until interrupted
+  -h, --help            list every command, or those starting with the given words
+
+Arguments go by position or as name=value (or --name value; --name alone for a flag).
+The exit code is the command's errno (0 on success).";
+
+struct Args {
+    data: PathBuf,
+    format: Option<String>,
+    in_file: Option<String>,
+    period: Option<f64>,
+    help: bool,
+    words: Vec<String>,
+}
+
+fn parse(args: Vec<String>) -> Result<Args, String> {
+    let mut a = Args {
+        data: crate::default_data_dir(),
+        format: None,
+        in_file: None,
+        period: None,
+        help: false,
+        words: Vec::new(),
+    };
+    let mut it = args.into_iter();
+    let mut words_only = false;
+    while let Some(arg) = it.next() {
+        if words_only {
+            a.words.push(arg);
+            continue;
+        }
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let value = |it: &mut std::vec::IntoIter<String>| {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or(format!("{name} needs a value"))
+        };
+        match name.as_str() {
+            "--" => {
+                words_only = true;
+                a.words.push(arg);
+            }
+            "-h" | "--help" => a.help = true,
+            "--data" => a.data = PathBuf::from(value(&mut it)?),
+            "-f" | "--format" => {
+                let f = value(&mut it)?;
+                if !FORMATS.contains(&f.as_str()) {
+                    return Err(format!(
+                        "unknown format '{f}': use one of {}",
+                        FORMATS.join(", ")
+                    ));
+                }
+                a.format = Some(f);
+            }
+            "-i" | "--in-file" => a.in_file = Some(value(&mut it)?),
+            "--period" => {
+                let v = value(&mut it)?;
+                let p: f64 = v
+                    .parse()
+                    .map_err(|_| format!("--period {v}: expected a number of seconds"))?;
+                if !(p > 0.0 && p.is_finite()) {
+                    return Err(format!("--period {v}: must be more than 0"));
+                }
+                a.period = Some(p);
+            }
+            _ => a.words.push(arg),
+        }
+    }
+    Ok(a)
+}
+
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    fn connect(data: &std::path::Path) -> Result<Client, (i32, String)> {
+        let (ep, _) = admin::read(data).map_err(|e| (111, e))?;
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .build();
+        Ok(Client {
+            agent: config.into(),
+            base: format!("http://{}", ep.addr),
+            token: ep.token,
+        })
+    }
+
+    fn unreachable(&self, e: ureq::Error) -> (i32, String) {
+        (
+            111,
+            format!(
+                "cannot reach the daemon at {}: {e}; is 'wasmgr serve' running?",
+                self.base
+            ),
+        )
+    }
+
+    fn commands(&self) -> Result<Vec<CommandInfo>, (i32, String)> {
+        let mut resp = self
+            .agent
+            .get(format!("{}/v1/commands", self.base))
+            .header("authorization", format!("Bearer {}", self.token))
+            .call()
+            .map_err(|e| self.unreachable(e))?;
+        if resp.status() != 200 {
+            let body = resp.body_mut().read_to_string().unwrap_or_default();
+            return Err((13, format!("daemon refused: {} {body}", resp.status())));
+        }
+        resp.body_mut()
+            .read_json()
+            .map_err(|e| (5, format!("bad answer from the daemon: {e}")))
+    }
+
+    fn command(&self, req: &CommandRequest) -> Result<CommandReply, (i32, String)> {
+        let mut resp = self
+            .agent
+            .post(format!("{}/v1/command", self.base))
+            .header("authorization", format!("Bearer {}", self.token))
+            .send_json(req)
+            .map_err(|e| self.unreachable(e))?;
+        if resp.status() != 200 {
+            let body = resp.body_mut().read_to_string().unwrap_or_default();
+            return Err((13, format!("daemon refused: {} {body}", resp.status())));
+        }
+        resp.body_mut()
+            .read_json()
+            .map_err(|e| (5, format!("bad answer from the daemon: {e}")))
+    }
+}
+
+/// Ceph's names for the errno values commands return.
+fn errno_name(e: i32) -> String {
+    let name = match e {
+        1 => "EPERM",
+        2 => "ENOENT",
+        5 => "EIO",
+        7 => "E2BIG",
+        11 => "EAGAIN",
+        12 => "ENOMEM",
+        13 => "EACCES",
+        16 => "EBUSY",
+        17 => "EEXIST",
+        22 => "EINVAL",
+        28 => "ENOSPC",
+        34 => "ERANGE",
+        95 => "EOPNOTSUPP",
+        110 => "ETIMEDOUT",
+        111 => "ECONNREFUSED",
+        _ => return format!("errno {e}"),
+    };
+    name.into()
+}
+
+fn fail(errno: i32, message: &str) -> i32 {
+    eprintln!("Error {}: {message}", errno_name(errno));
+    errno
+}
+
+/// Run the client; returns the exit code (the command's errno).
+pub fn main(args: Vec<String>) -> i32 {
+    let args = match parse(args) {
+        Ok(a) => a,
+        Err(e) => return fail(22, &format!("{e}\n{GENERAL_USAGE}")),
+    };
+    if args.help || args.words.is_empty() {
+        return help(&args);
+    }
+    let inbuf = match read_inbuf(args.in_file.as_deref()) {
+        Ok(b) => b,
+        Err(e) => return fail(22, &e),
+    };
+    let client = match Client::connect(&args.data) {
+        Ok(c) => c,
+        Err((errno, e)) => return fail(errno, &e),
+    };
+    let req = CommandRequest {
+        words: args.words.clone(),
+        format: args.format.clone(),
+        inbuf,
+    };
+    loop {
+        let code = match client.command(&req) {
+            Ok(reply) => print_reply(&reply),
+            Err((errno, e)) => return fail(errno, &e),
+        };
+        match args.period {
+            Some(p) if code == 0 => std::thread::sleep(Duration::from_secs_f64(p)),
+            _ => return code,
+        }
+    }
+}
+
+fn print_reply(reply: &CommandReply) -> i32 {
+    if !reply.stdout.is_empty() {
+        print!("{}", reply.stdout);
+        if !reply.stdout.ends_with('\n') {
+            println!();
+        }
+    }
+    if reply.retval < 0 {
+        return fail(-reply.retval, reply.stderr.trim_end());
+    }
+    if !reply.stderr.is_empty() {
+        eprintln!("{}", reply.stderr.trim_end());
+    }
+    0
+}
+
+fn read_inbuf(path: Option<&str>) -> Result<String, String> {
+    let Some(path) = path else {
+        return Ok(String::new());
+    };
+    let mut bytes = Vec::new();
+    let read = if path == "-" {
+        std::io::stdin().read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes))
+    };
+    read.map_err(|e| format!("-i {path}: {e}"))?;
+    String::from_utf8(bytes).map_err(|_| format!("-i {path}: the input must be UTF-8 text"))
+}
+
+fn help(args: &Args) -> i32 {
+    let commands = Client::connect(&args.data).and_then(|c| c.commands());
+    let filter: Vec<&String> = args
+        .words
+        .iter()
+        .filter(|w| !w.starts_with('-') && !w.contains('='))
+        .collect();
+    match commands {
+        Ok(list) => {
+            if filter.is_empty() {
+                println!("{GENERAL_USAGE}\n\ncommands:");
+            }
+            let matching: Vec<&CommandInfo> = list
+                .iter()
+                .filter(|c| {
+                    let words: Vec<&str> = c.prefix.split(' ').collect();
+                    filter
+                        .iter()
+                        .zip(words.iter())
+                        .all(|(f, w)| f.as_str() == *w)
+                        && filter.len() <= words.len()
+                        || filter.is_empty()
+                })
+                .collect();
+            if matching.is_empty() {
+                return fail(
+                    22,
+                    &format!(
+                        "no command starts with '{}'; see 'wasmgr --help'",
+                        args.words.join(" ")
+                    ),
+                );
+            }
+            for c in matching {
+                println!("{}", help_line(c));
+            }
+            0
+        }
+        Err((errno, e)) => {
+            println!("{GENERAL_USAGE}");
+            eprintln!("\n(module commands are listed when the daemon is running: {e})");
+            if args.help { 0 } else { errno }
+        }
+    }
+}
+
+/// `usage  description`, with descriptions aligned as in `ceph --help`.
+fn help_line(c: &CommandInfo) -> String {
+    format!("{:<44}{}", format!("{}  ", c.usage), c.desc)
+}

@@ -1,0 +1,267 @@
+//! `wasmgr serve`: the daemon. Starts the host, then serves the admin API on loopback.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use wasmgr_runtime::cluster::{ClusterSource, SnapshotSource};
+use wasmgr_runtime::manager::{
+    ClientPerm, CommandInfo, CommandReply, CommandRequest, HostConfig, Manager,
+};
+
+use crate::admin::{self, Endpoint};
+
+const USAGE: &str = "usage: wasmgr serve [--data DIR] [--modules DIR] [--listen ADDR] [--cluster SOURCE] [--debug-mgr LEVEL]
+
+  --data DIR        state: database, compiled-module cache, admin endpoint
+                    (default: $WASMGR_DATA, else $XDG_STATE_HOME/wasmgr, else ~/.local/state/wasmgr)
+  --modules DIR     module components (<name>.wasm, optional <name>.toml) (default: DIR/modules)
+  --listen ADDR     admin API address, loopback only (default: 127.0.0.1:0, a free port)
+  --cluster SOURCE  cluster state: 'snapshot' (the embedded Ceph 16.2 capture, default)
+                    or 'snapshot:DIR' (a directory of JSON files with the same names)
+  --debug-mgr LEVEL the daemon's log level in Ceph notation, used by modules whose log_level
+                    is empty (default: 2/5)
+  RUST_LOG          filters the daemon's own log (default: info)";
+
+struct Args {
+    data: PathBuf,
+    modules: Option<PathBuf>,
+    listen: SocketAddr,
+    cluster: String,
+    debug_mgr: String,
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut a = Args {
+        data: crate::default_data_dir(),
+        modules: None,
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        cluster: "snapshot".into(),
+        debug_mgr: "2/5".into(),
+    };
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let (name, inline) = match flag.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
+            _ => (flag.as_str(), None),
+        };
+        if name == "-h" || name == "--help" {
+            return Err(String::new());
+        }
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or(format!("{name} needs a value"))
+        };
+        match name {
+            "--data" => a.data = PathBuf::from(value()?),
+            "--modules" => a.modules = Some(PathBuf::from(value()?)),
+            "--listen" => {
+                let v = value()?;
+                a.listen = v
+                    .parse()
+                    .map_err(|e| format!("--listen {v}: {e}; use e.g. 127.0.0.1:7480"))?;
+                if !a.listen.ip().is_loopback() {
+                    return Err(format!(
+                        "--listen {v}: the admin API listens on loopback only (127.0.0.1 or [::1]); reach it remotely through an SSH tunnel"
+                    ));
+                }
+            }
+            "--cluster" => a.cluster = value()?,
+            "--debug-mgr" => a.debug_mgr = value()?,
+            other => return Err(format!("unknown option '{other}'")),
+        }
+    }
+    Ok(a)
+}
+
+fn cluster_source(spec: &str) -> Result<Arc<dyn ClusterSource>, String> {
+    match spec.split_once(':') {
+        None if spec == "snapshot" => Ok(Arc::new(SnapshotSource::embedded())),
+        Some(("snapshot", dir)) => SnapshotSource::from_dir(std::path::Path::new(dir))
+            .map(|s| Arc::new(s) as Arc<dyn ClusterSource>)
+            .map_err(|e| e.to_string()),
+        _ => Err(format!(
+            "--cluster {spec}: unknown source; use 'snapshot' or 'snapshot:DIR'"
+        )),
+    }
+}
+
+/// Run the daemon until SIGINT/SIGTERM; returns the exit code.
+pub fn main(args: &[String]) -> i32 {
+    let args = match parse(args) {
+        Ok(a) => a,
+        Err(e) if e.is_empty() => {
+            println!("{USAGE}");
+            return 0;
+        }
+        Err(e) => {
+            eprintln!("wasmgr serve: {e}\n\n{USAGE}");
+            return 22;
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match run(args) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("wasmgr serve: {e:#}");
+            1
+        }
+    }
+}
+
+struct App {
+    manager: Arc<Manager>,
+    admin_token: String,
+    readonly_token: String,
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data).map_err(|e| {
+        anyhow::anyhow!("cannot create data directory {}: {e}", args.data.display())
+    })?;
+    // One daemon per data directory; the lock goes away with the process, even on kill -9.
+    let lock = std::fs::File::create(args.data.join("daemon.lock"))?;
+    if lock.try_lock().is_err() {
+        anyhow::bail!(
+            "another wasmgr daemon is running with data directory {}; stop it first or use another --data",
+            args.data.display()
+        );
+    }
+    let cluster = cluster_source(&args.cluster).map_err(anyhow::Error::msg)?;
+    let modules = args
+        .modules
+        .clone()
+        .unwrap_or_else(|| args.data.join("modules"));
+    std::fs::create_dir_all(&modules).ok();
+    let mut config = HostConfig::new(args.data.clone(), modules.clone(), cluster);
+    config.debug_mgr = args.debug_mgr.clone();
+    let started = std::time::Instant::now();
+    let manager = Arc::new(Manager::start(config)?);
+    let list = manager.supervisor().list();
+    tracing::info!(
+        modules = list.len(),
+        running = list.iter().filter(|m| m.state.name() == "running").count(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "modules loaded from {}",
+        modules.display()
+    );
+    let app = Arc::new(App {
+        manager: manager.clone(),
+        admin_token: admin::token()?,
+        readonly_token: admin::token()?,
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        let addr = listener.local_addr()?.to_string();
+        let pid = std::process::id();
+        admin::write(
+            &args.data,
+            admin::ADMIN_FILE,
+            &Endpoint {
+                addr: addr.clone(),
+                token: app.admin_token.clone(),
+                pid,
+            },
+            0o600,
+        )?;
+        admin::write(
+            &args.data,
+            admin::READONLY_FILE,
+            &Endpoint {
+                addr: addr.clone(),
+                token: app.readonly_token.clone(),
+                pid,
+            },
+            0o640,
+        )?;
+        tracing::info!(%addr, data = %args.data.display(), "admin API listening");
+        let router = axum::Router::new()
+            .route("/v1/command", post(command))
+            .route("/v1/commands", get(commands))
+            .with_state(app.clone());
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        anyhow::Ok(())
+    });
+    for f in [admin::ADMIN_FILE, admin::READONLY_FILE] {
+        let _ = std::fs::remove_file(args.data.join(f));
+    }
+    manager.shutdown();
+    tracing::info!("stopped");
+    drop(lock);
+    result
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+fn authorize(app: &App, headers: &HeaderMap) -> Result<ClientPerm, (StatusCode, String)> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !token.is_empty() && constant_time_eq(token, &app.admin_token) {
+        Ok(ClientPerm::ReadWrite)
+    } else if !token.is_empty() && constant_time_eq(token, &app.readonly_token) {
+        Ok(ClientPerm::Read)
+    } else {
+        Err((
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong token: read it from the data directory's admin.json".into(),
+        ))
+    }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+async fn command(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Json(req): Json<CommandRequest>,
+) -> Result<Json<CommandReply>, (StatusCode, String)> {
+    let perm = authorize(&app, &headers)?;
+    let manager = app.manager.clone();
+    // Module calls block their caller until the module's actor answers.
+    tokio::task::spawn_blocking(move || manager.command(&req, perm))
+        .await
+        .map(Json)
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+async fn commands(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<CommandInfo>>, (StatusCode, String)> {
+    authorize(&app, &headers)?;
+    Ok(Json(app.manager.command_list()))
+}

@@ -1,0 +1,134 @@
+//! Write [wasmgr] modules in Rust with the vocabulary of ceph-mgr's Python `MgrModule`.
+//!
+//! A module is a `cdylib` crate built for `wasm32-wasip2`:
+//!
+//! ```no_run
+//! use serde::Serialize;
+//! use wasmgr_guest::{config, log, store, ErrorResponse, HandleCommandResult, MgrModule, ModuleOption};
+//!
+//! #[derive(Default)]
+//! struct Hello;
+//!
+//! impl MgrModule for Hello {
+//!     const NAME: &'static str = "hello";
+//!     const VERSION: &'static str = "0.1.0";
+//!
+//!     fn options() -> Vec<ModuleOption> {
+//!         vec![ModuleOption::str("place").default("world").desc("a place in the world").runtime()]
+//!     }
+//! }
+//!
+//! #[derive(Serialize)]
+//! struct Stats {
+//!     greetings: u64,
+//! }
+//!
+//! #[wasmgr_guest::commands]
+//! impl Hello {
+//!     /// Say hello
+//!     #[read("hello")]
+//!     fn hello(&mut self, person_name: Option<String>) -> Result<HandleCommandResult, ErrorResponse> {
+//!         let who = match person_name {
+//!             Some(name) => name,
+//!             None => config::get_module_option::<String>("place")?,
+//!         };
+//!         log::info!("greeting {who}");
+//!         Ok(HandleCommandResult::ok(format!("Hello, {who}!")))
+//!     }
+//!
+//!     /// Show how many greetings were sent
+//!     #[read("hello stats", responder)]
+//!     fn stats(&mut self) -> Result<Stats, ErrorResponse> {
+//!         let greetings = store::get("greetings")?.and_then(|n| n.parse().ok()).unwrap_or(0);
+//!         Ok(Stats { greetings })
+//!     }
+//! }
+//!
+//! wasmgr_guest::export_module!(Hello);
+//! ```
+//!
+//! # Commands
+//!
+//! `#[commands]` on an `impl` block of the module type turns marked methods into commands:
+//!
+//! - `#[read("prefix words")]`: perm `r` (Ceph's `CLIReadCommand`);
+//! - `#[write("prefix words")]`: perm `rw` (Ceph's `CLIWriteCommand`);
+//! - `#[command("prefix words", perm = "w")]`: any perm.
+//!
+//! After the prefix: `poll` (the CLI may repeat the command with `--period`), `desc = ".."`
+//! (else the doc comment's first paragraph is the description), and the response style —
+//! none (raw: return a [`HandleCommandResult`] or `Result<HandleCommandResult, ErrorResponse>`,
+//! Ceph's `ErrorResponseHandler`), `responder` (return `Result<T: Serialize, ErrorResponse>`,
+//! formatted per `--format`, see [`Format`]) or `empty_responder` (return
+//! `Result<(), ErrorResponse>`).
+//!
+//! The handler's parameters are the arguments: the name is the argument's name and the type
+//! its Ceph type (see [`args`]). `#[arg(range = 1..=48)]`, `#[arg(choices = ["a", "b"])]` and
+//! `#[arg(goodchars = "[A-Za-z0-9-_.]")]` refine one. Two names are special, as in Ceph: a
+//! parameter `inbuf: &str` (or `String`) receives the client's input file (`-i FILE`), and
+//! `format: Option<&str>` the requested format.
+//!
+//! The host has checked and typed every argument before the call; should the command map
+//! still not match the declaration, the command fails with `-EINVAL` naming the argument.
+//!
+//! # Host calls
+//!
+//! [`store`], [`config`], [`health`], [`cluster`] and [`log`] wrap the WIT imports with
+//! typed values. Their errors are [`Error`]s carrying the Linux errno of their [`ErrorCode`]
+//! (see [`errno`]); `?` turns one into an [`ErrorResponse`] that passes it on to the client.
+//!
+//! # Panics
+//!
+//! A panic in a handler is a bug, not an error reply: its message goes to the module's log
+//! at `critical` level (prefixed `panic:`), then the call traps (wasm32 cannot unwind). The
+//! host reports the trap to the client and replaces the instance, which loses the module's
+//! in-memory state. Return an [`ErrorResponse`] for anything a client can cause.
+//!
+//! [wasmgr]: https://example.invalid/wasmgr
+
+extern crate self as wasmgr_guest;
+
+pub mod args;
+pub mod cluster;
+pub mod config;
+pub mod errno;
+mod error;
+pub mod health;
+pub mod log;
+mod module;
+mod options;
+mod response;
+pub mod store;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+/// The bindings wit-bindgen generates for the `wasmgr:mgr/mgr-module` world.
+///
+/// Modules should not need them: the SDK re-exports the types authors use. They are public
+/// because the export macro refers to them.
+#[doc(hidden)]
+#[allow(unsafe_code, reason = "generated ABI glue")]
+#[allow(missing_docs, reason = "generated from the WIT, which documents it")]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "wasmgr:mgr/mgr-module",
+        pub_export_macro: true,
+        export_macro_name: "__export",
+        default_bindings_module: "::wasmgr_guest::bindings",
+    });
+}
+
+pub use crate::args::{CephArg, CephScalar, ObjectName, OsdName, Pgid, PoolName};
+pub use crate::bindings::exports::wasmgr::mgr::module::{
+    ArgRange, ArgType, CommandArg, CommandDecl, ModuleInfo, NotifyKind, OptionDecl, OptionType,
+    Perm,
+};
+pub use crate::bindings::wasmgr::mgr::types::OptionValue;
+pub use crate::error::{Error, ErrorCode, Result, code_errno};
+pub use crate::module::{Commands, MgrModule};
+pub use crate::options::{FromOptionValue, ModuleOption};
+pub use crate::response::{ErrorResponse, Format, HandleCommandResult, IntoCommandResult};
+pub use wasmgr_guest_macros::commands;

@@ -1,0 +1,531 @@
+//! The host's own commands: `module …`, `config …`, `config-key …`, `health`, `status`.
+//! They are declared with the same types as module commands, so `--help`, argument checking
+//! and perms work the same way for both.
+
+use std::time::UNIX_EPOCH;
+
+use serde_json::{Map, Value, json};
+
+use crate::bindings::{ArgType, CommandArg, CommandDecl, OptionValue, Perm};
+use crate::command;
+use crate::format::{self, Format, render};
+use crate::health;
+use crate::manager::{CommandReply, Manager, perm_name};
+use crate::module_env::{ModuleEnv, OptionAccessError};
+use crate::options;
+use crate::persist::Space;
+use crate::supervisor::ModuleState;
+
+fn arg(name: &str, required: bool) -> CommandArg {
+    CommandArg {
+        name: name.into(),
+        type_: ArgType::CephString,
+        required,
+        repeated: false,
+        range: None,
+        choices: Vec::new(),
+        goodchars: None,
+    }
+}
+
+fn cmd(prefix: &str, args: Vec<CommandArg>, desc: &str, perm: Perm) -> CommandDecl {
+    CommandDecl {
+        prefix: prefix.into(),
+        args,
+        desc: desc.into(),
+        perm,
+        poll: false,
+    }
+}
+
+/// The built-in command declarations.
+pub fn commands() -> Vec<CommandDecl> {
+    vec![
+        cmd(
+            "module ls",
+            vec![],
+            "List modules with their state",
+            Perm::R,
+        ),
+        cmd(
+            "module enable",
+            vec![arg("module", true)],
+            "Enable a module (restarts a failed one)",
+            Perm::Rw,
+        ),
+        cmd(
+            "module disable",
+            vec![arg("module", true)],
+            "Disable a module",
+            Perm::Rw,
+        ),
+        cmd(
+            "module info",
+            vec![arg("module", true)],
+            "Show a module's digest, limits, commands, options and counters",
+            Perm::R,
+        ),
+        cmd(
+            "config get",
+            vec![arg("key", true)],
+            "Show a module option: mgr/<module>/<option>",
+            Perm::R,
+        ),
+        cmd(
+            "config set",
+            vec![arg("key", true), arg("value", true)],
+            "Set a module option: mgr/<module>/<option> <value>",
+            Perm::Rw,
+        ),
+        cmd(
+            "config rm",
+            vec![arg("key", true)],
+            "Revert a module option to its default",
+            Perm::Rw,
+        ),
+        cmd(
+            "config ls",
+            vec![arg("module", false)],
+            "List module options with their values",
+            Perm::R,
+        ),
+        cmd(
+            "config-key get",
+            vec![arg("key", true)],
+            "Show a config-key value",
+            Perm::R,
+        ),
+        cmd(
+            "config-key set",
+            vec![arg("key", true), arg("val", false)],
+            "Set a config-key value (or from -i FILE)",
+            Perm::Rw,
+        ),
+        cmd(
+            "config-key rm",
+            vec![arg("key", true)],
+            "Delete a config-key",
+            Perm::Rw,
+        ),
+        cmd(
+            "config-key exists",
+            vec![arg("key", true)],
+            "Check whether a config-key exists",
+            Perm::R,
+        ),
+        cmd("config-key ls", vec![], "List config-keys", Perm::R),
+        cmd(
+            "config-key dump",
+            vec![arg("key", false)],
+            "Dump config-keys and values, optionally under a prefix",
+            Perm::R,
+        ),
+        cmd("health", vec![], "Show cluster manager health", Perm::R),
+        cmd(
+            "health detail",
+            vec![],
+            "Show health with every check's detail",
+            Perm::R,
+        ),
+        cmd("status", vec![], "Show the daemon's status", Perm::R),
+    ]
+}
+
+fn s<'a>(args: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    args.get(name).and_then(Value::as_str)
+}
+
+/// Run built-in command `prefix`.
+pub fn run(
+    m: &Manager,
+    prefix: &str,
+    args: &Map<String, Value>,
+    fmt: Format,
+    inbuf: &str,
+) -> CommandReply {
+    let arg = |n: &str| s(args, n).unwrap_or_default();
+    match prefix {
+        "module ls" => module_ls(m, fmt),
+        "module enable" => match m.supervisor.enable(arg("module")) {
+            Ok(()) => CommandReply::ok(""),
+            Err(e) => CommandReply::err(e.errno, e.message),
+        },
+        "module disable" => match m.supervisor.disable(arg("module")) {
+            Ok(()) => CommandReply::ok(""),
+            Err(e) => CommandReply::err(e.errno, e.message),
+        },
+        "module info" => module_info(m, arg("module"), fmt),
+        "config get" => config_get(m, arg("key"), fmt),
+        "config set" => config_set(m, arg("key"), Some(arg("value"))),
+        "config rm" => config_set(m, arg("key"), None),
+        "config ls" => config_ls(m, s(args, "module"), fmt),
+        "config-key get" => match m.persist.get(Space::Kv, arg("key")) {
+            Ok(Some(v)) => CommandReply::ok(v),
+            Ok(None) => CommandReply::err(
+                2,
+                format!(
+                    "error obtaining '{}': (2) No such file or directory",
+                    arg("key")
+                ),
+            ),
+            Err(e) => CommandReply::err(5, e.to_string()),
+        },
+        "config-key set" => {
+            let key = arg("key");
+            let value = s(args, "val").unwrap_or(inbuf);
+            if value.len() > crate::limits::KV_VALUE_BYTES {
+                return CommandReply::err(
+                    7,
+                    format!(
+                        "value of {} bytes is over the limit of {} bytes",
+                        value.len(),
+                        crate::limits::KV_VALUE_BYTES
+                    ),
+                );
+            }
+            match m.persist.set(Space::Kv, key, Some(value)) {
+                Ok(()) => CommandReply {
+                    retval: 0,
+                    stdout: String::new(),
+                    stderr: format!("set {key}"),
+                },
+                Err(e) => CommandReply::err(5, e.to_string()),
+            }
+        }
+        "config-key rm" => match m.persist.set(Space::Kv, arg("key"), None) {
+            Ok(()) => CommandReply {
+                retval: 0,
+                stdout: String::new(),
+                stderr: format!("key deleted"),
+            },
+            Err(e) => CommandReply::err(5, e.to_string()),
+        },
+        "config-key exists" => match m.persist.get(Space::Kv, arg("key")) {
+            Ok(Some(_)) => CommandReply {
+                retval: 0,
+                stdout: String::new(),
+                stderr: format!("key '{}' exists", arg("key")),
+            },
+            Ok(None) => CommandReply::err(2, format!("key '{}' doesn't exist", arg("key"))),
+            Err(e) => CommandReply::err(5, e.to_string()),
+        },
+        "config-key ls" => match m.persist.list(Space::Kv, "") {
+            Ok(rows) => {
+                let keys: Vec<&String> = rows.iter().map(|(k, _)| k).collect();
+                let v = json!(keys);
+                CommandReply::ok(render(
+                    &v,
+                    if fmt == Format::Plain {
+                        Format::JsonPretty
+                    } else {
+                        fmt
+                    },
+                    String::new,
+                ))
+            }
+            Err(e) => CommandReply::err(5, e.to_string()),
+        },
+        "config-key dump" => match m.persist.list(Space::Kv, s(args, "key").unwrap_or("")) {
+            Ok(rows) => {
+                let map: Map<String, Value> = rows
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect();
+                let v = Value::Object(map);
+                CommandReply::ok(render(
+                    &v,
+                    if fmt == Format::Plain {
+                        Format::JsonPretty
+                    } else {
+                        fmt
+                    },
+                    String::new,
+                ))
+            }
+            Err(e) => CommandReply::err(5, e.to_string()),
+        },
+        "health" | "health detail" => {
+            let detail = prefix == "health detail";
+            let checks = m.health_checks();
+            let v = health::to_json(&checks, detail);
+            CommandReply::ok(render(&v, fmt, || health::to_plain(&checks, detail)))
+        }
+        "status" => status(m, fmt),
+        other => CommandReply::err(22, format!("no built-in command '{other}'")),
+    }
+}
+
+fn state_reason(state: &ModuleState) -> Option<String> {
+    match state {
+        ModuleState::Failed { reason, .. } => Some(reason.clone()),
+        _ => None,
+    }
+}
+
+fn module_ls(m: &Manager, fmt: Format) -> CommandReply {
+    let list = m.supervisor.list();
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|s| {
+            let mut row = json!({
+                "name": s.name,
+                "state": s.state.name(),
+                "enabled": s.enabled,
+                "version": s.module.as_ref().map(|x| x.info.version.clone()),
+                "digest": s.module.as_ref().map(|x| x.digest.clone()),
+                "commands": s.module.as_ref().map_or(0, |x| x.info.commands.len()),
+            });
+            if let Some(reason) = state_reason(&s.state) {
+                row["reason"] = json!(reason);
+            }
+            row
+        })
+        .collect();
+    let v = Value::Array(rows);
+    CommandReply::ok(render(&v, fmt, || {
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    s.state.name().into(),
+                    s.module
+                        .as_ref()
+                        .map_or("-".into(), |x| x.info.version.clone()),
+                    s.module
+                        .as_ref()
+                        .map_or("-".into(), |x| x.digest[..12].to_owned()),
+                    state_reason(&s.state).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        format::table(&["MODULE", "STATE", "VERSION", "DIGEST", "REASON"], &rows)
+    }))
+}
+
+fn option_json(v: &Option<OptionValue>) -> Value {
+    match v {
+        None => Value::Null,
+        Some(OptionValue::Str(s)) => json!(s),
+        Some(OptionValue::Int(i)) => json!(i),
+        Some(OptionValue::Float(f)) => json!(f),
+        Some(OptionValue::Bool(b)) => json!(b),
+    }
+}
+
+fn option_text(v: &Option<OptionValue>) -> String {
+    v.as_ref().map(options::to_stored).unwrap_or_default()
+}
+
+fn module_info(m: &Manager, name: &str, fmt: Format) -> CommandReply {
+    let Some(s) = m.supervisor.list().into_iter().find(|s| s.name == name) else {
+        return CommandReply::err(2, format!("no module '{name}'; see 'wasmgr module ls'"));
+    };
+    let mut v = json!({
+        "name": s.name,
+        "state": s.state.name(),
+        "path": s.path.display().to_string(),
+    });
+    if let ModuleState::Failed { reason, since } = &s.state {
+        v["reason"] = json!(reason);
+        v["failed_since"] = json!(
+            since
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        );
+    }
+    if let Some(t) = &s.last_trap {
+        v["last_trap"] = json!(t);
+    }
+    if let Some(x) = &s.module {
+        let env = &x.env;
+        let opts = env.options();
+        let options: Vec<Value> = opts
+            .iter()
+            .map(|d| {
+                json!({
+                    "name": d.name,
+                    "type": options::describe_type(d),
+                    "default": option_json(&d.default),
+                    "value": option_json(&env.option(&d.name, false).ok().flatten()),
+                    "desc": d.desc,
+                })
+            })
+            .collect();
+        let commands: Vec<Value> = x
+            .info
+            .commands
+            .iter()
+            .map(|c| json!({"usage": command::usage(c), "desc": c.desc, "perm": perm_name(c.perm), "poll": c.poll}))
+            .collect();
+        let st = &env.stats;
+        let ld = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        v["version"] = json!(x.info.version);
+        v["digest"] = json!(format!("sha256:{}", x.digest));
+        v["description"] = json!(x.manifest.description);
+        v["can_run"] = json!(x.info.can_run);
+        v["error_string"] = json!(x.info.error_string);
+        v["load_ms"] = json!(x.load_time.as_secs_f64() * 1000.0);
+        v["compiled_from_cache"] = json!(x.cache == crate::cache::CacheOutcome::Hit);
+        v["limits"] = serde_json::to_value(&env.limits).unwrap_or(Value::Null);
+        v["notify"] = json!(
+            x.info
+                .notify
+                .iter()
+                .map(|k| format!("{k:?}"))
+                .collect::<Vec<_>>()
+        );
+        v["commands"] = json!(commands);
+        v["options"] = json!(options);
+        v["stats"] = json!({
+            "calls": ld(&st.calls), "traps": ld(&st.traps), "restarts": ld(&st.restarts), "log_dropped": ld(&st.log_dropped),
+        });
+    }
+    let pretty = serde_norway::to_string(&v).unwrap_or_default();
+    CommandReply::ok(render(&v, fmt, || pretty))
+}
+
+/// Split `mgr/<module>/<option>` or `mgr/<module>/<mgr-id>/<option>`.
+fn split_key<'a>(m: &Manager, key: &'a str) -> Result<(&'a str, &'a str, bool), CommandReply> {
+    let parts: Vec<&str> = key.split('/').collect();
+    match parts.as_slice() {
+        ["mgr", module, option] => Ok((module, option, false)),
+        ["mgr", module, id, option] if *id == m.config.mgr_id => Ok((module, option, true)),
+        _ => Err(CommandReply::err(
+            22,
+            format!(
+                "'{key}' is not a module option: use mgr/<module>/<option> (or mgr/<module>/{}/<option> for this manager only)",
+                m.config.mgr_id
+            ),
+        )),
+    }
+}
+
+fn module_env(m: &Manager, module: &str) -> Result<std::sync::Arc<ModuleEnv>, CommandReply> {
+    if let Some(env) = m.supervisor.env(module) {
+        return Ok(env);
+    }
+    if m.supervisor.knows(module) {
+        Err(CommandReply::err(
+            5,
+            format!(
+                "module '{module}' has not loaded, so its options are unknown; see 'wasmgr module info {module}'"
+            ),
+        ))
+    } else {
+        Err(CommandReply::err(
+            2,
+            format!("no module '{module}'; see 'wasmgr module ls'"),
+        ))
+    }
+}
+
+fn option_error(e: OptionAccessError) -> CommandReply {
+    let errno = match &e {
+        OptionAccessError::Option(_) => 22,
+        OptionAccessError::Persist(_) => 5,
+    };
+    CommandReply::err(errno, e.to_string())
+}
+
+fn config_get(m: &Manager, key: &str, fmt: Format) -> CommandReply {
+    let (module, option, localized) = match split_key(m, key) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let env = match module_env(m, module) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    match env.option(option, localized) {
+        Ok(v) => CommandReply::ok(render(&option_json(&v), fmt, || {
+            format!("{}\n", option_text(&v))
+        })),
+        Err(e) => option_error(e),
+    }
+}
+
+fn config_set(m: &Manager, key: &str, value: Option<&str>) -> CommandReply {
+    let (module, option, localized) = match split_key(m, key) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let env = match module_env(m, module) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let typed = match value.map(|v| env.options().parse(option, v)).transpose() {
+        Ok(v) => v,
+        Err(e) => return CommandReply::err(22, e.to_string()),
+    };
+    match env.set_option(option, typed, localized) {
+        Ok(()) => CommandReply::ok(""),
+        Err(e) => option_error(e),
+    }
+}
+
+fn config_ls(m: &Manager, only: Option<&str>, fmt: Format) -> CommandReply {
+    let mut rows = Vec::new();
+    let mut values = Map::new();
+    for s in m.supervisor.list() {
+        if only.is_some_and(|o| o != s.name) {
+            continue;
+        }
+        let Some(x) = &s.module else { continue };
+        let env = &x.env;
+        for d in env.options().iter() {
+            let key = format!("mgr/{}/{}", s.name, d.name);
+            let value = env.option(&d.name, false).ok().flatten();
+            let set = m.persist.get(Space::Config, &key).ok().flatten().is_some();
+            rows.push(vec![
+                key.clone(),
+                option_text(&value),
+                if set { "set".into() } else { "default".into() },
+                options::describe_type(d),
+            ]);
+            values.insert(key, option_json(&value));
+        }
+    }
+    if let Some(o) = only {
+        if !m.supervisor.knows(o) {
+            return CommandReply::err(2, format!("no module '{o}'; see 'wasmgr module ls'"));
+        }
+    }
+    let v = Value::Object(values);
+    CommandReply::ok(render(&v, fmt, || {
+        format::table(&["OPTION", "VALUE", "SOURCE", "TYPE"], &rows)
+    }))
+}
+
+fn status(m: &Manager, fmt: Format) -> CommandReply {
+    let list = m.supervisor.list();
+    let count = |st: &str| list.iter().filter(|s| s.state.name() == st).count();
+    let (version, release) = m.cluster.version();
+    let v = json!({
+        "health": m.health_status(),
+        "mgr_id": m.config.mgr_id,
+        "uptime_secs": m.started.elapsed().as_secs(),
+        "cluster_source": m.cluster.describe(),
+        "ceph_version": version,
+        "ceph_release": release,
+        "data_dir": m.config.data_dir.display().to_string(),
+        "modules_dir": m.config.modules_dir.display().to_string(),
+        "modules": {
+            "total": list.len(), "running": count("running"), "failed": count("failed"), "disabled": count("disabled"),
+        },
+    });
+    CommandReply::ok(render(&v, fmt, || {
+        format!(
+            "  health:  {}\n  mgr:     {} (up {} s)\n  cluster: {} ({release})\n  modules: {} running, {} failed, {} disabled\n  data:    {}\n",
+            v["health"].as_str().unwrap_or_default(),
+            m.config.mgr_id,
+            m.started.elapsed().as_secs(),
+            m.cluster.describe(),
+            count("running"),
+            count("failed"),
+            count("disabled"),
+            m.config.data_dir.display(),
+        )
+    }))
+}

@@ -1,0 +1,149 @@
+//! Where cluster state comes from.
+//!
+//! Modules read cluster state through the `cluster` WIT interface; the host answers every call
+//! from one [`ClusterSource`]. Every answer is JSON text in the exact shape a real Ceph 16.2
+//! (pacific) ceph-mgr hands to its Python modules, quirks included, so that module code written
+//! against the real thing behaves the same here.
+//!
+//! The sources:
+//! - [`SnapshotSource`]: a captured cluster, either the fixtures shipped inside the binary
+//!   ([`SnapshotSource::embedded`]) or a directory of files named the same way
+//!   ([`SnapshotSource::from_dir`]).
+//! - later: a simulated cluster and a real Ceph cluster.
+
+mod snapshot;
+
+pub use snapshot::{EMBEDDED_SNAPSHOT, SnapshotSource};
+
+/// Every `MgrModule.get(data_name)` name the `cluster` WIT interface documents, in its order.
+///
+/// The one parameterised name, `device <devid>`, is not listed: it is [`DEVICE_PREFIX`] followed
+/// by a device id.
+pub const DATA_NAMES: &[&str] = &[
+    "osd_map",
+    "osd_map_tree",
+    "osd_map_crush",
+    "config",
+    "mon_map",
+    "fs_map",
+    "osd_metadata",
+    "pg_summary",
+    "io_rate",
+    "pg_dump",
+    "df",
+    "osd_stats",
+    "health",
+    "mon_status",
+    "devices",
+    "pg_stats",
+    "pool_stats",
+    "pg_ready",
+    "osd_ping_times",
+    "mgr_map",
+    "mgr_ips",
+    "modified_config_options",
+    "service_map",
+    "mds_metadata",
+    "have_local_config_map",
+    "osd_pool_stats",
+    "pg_status",
+    "osdmap_crush_map_text",
+];
+
+/// Names pacific's ceph-mgr also accepts in `get()` that the WIT interface does not document:
+/// `pg_progress` and `active_clean_pgs` (used by the `progress` module) and `config_options`
+/// (the schema of every option).
+pub const UNDOCUMENTED_DATA_NAMES: &[&str] = &["pg_progress", "active_clean_pgs", "config_options"];
+
+/// `get("device <devid>")` asks for one device: this prefix, then the device id.
+pub const DEVICE_PREFIX: &str = "device ";
+
+/// Where cluster state comes from. Implementations: the snapshot source (embedded fixtures or a
+/// directory); later a simulated cluster and a real Ceph cluster.
+///
+/// Every `String` returned is JSON text. Each method mirrors the `MgrModule` method of the same
+/// name in Ceph 16.2; where ceph-mgr returns `None` the method returns `Ok(None)`, and where
+/// ceph-mgr returns an empty shape for something it does not know (a perf counter of an unknown
+/// daemon, say) the method returns that shape, not an error.
+pub trait ClusterSource: Send + Sync + 'static {
+    /// `MgrModule.get(data_name)`: one of [`DATA_NAMES`], or `device <devid>`. A name ceph-mgr
+    /// does not know is [`SourceError::NotFound`] (ceph-mgr itself returns `None` and logs
+    /// `Python module requested unknown data`).
+    fn get(&self, data_name: &str) -> Result<String, SourceError>;
+
+    /// `MgrModule.get_server(hostname)`: the daemons on one host.
+    fn get_server(&self, hostname: &str) -> Result<String, SourceError>;
+
+    /// `MgrModule.list_servers()`: every host with its daemons.
+    fn list_servers(&self) -> Result<String, SourceError>;
+
+    /// `MgrModule.get_metadata(svc_type, svc_id)`: a daemon's metadata, `None` if unknown.
+    fn get_metadata(&self, svc_type: &str, svc_id: &str) -> Result<Option<String>, SourceError>;
+
+    /// `MgrModule.get_daemon_status(svc_type, svc_id)`: a daemon's service status map, `None` if
+    /// the daemon is unknown.
+    fn get_daemon_status(
+        &self,
+        svc_type: &str,
+        svc_id: &str,
+    ) -> Result<Option<String>, SourceError>;
+
+    /// `MgrModule.get_perf_schema(svc_type, svc_id)`: `{"<type>.<id>": {counter: schema}}`.
+    fn get_perf_schema(&self, svc_type: &str, svc_id: &str) -> Result<String, SourceError>;
+
+    /// `MgrModule.get_counter(svc_type, svc_id, path)`: `{"<path>": [samples]}`.
+    fn get_counter(&self, svc_type: &str, svc_id: &str, path: &str) -> Result<String, SourceError>;
+
+    /// `MgrModule.get_latest(svc_type, svc_id, path)`: the newest value of a counter, `0` when
+    /// there is none.
+    fn get_latest(&self, svc_type: &str, svc_id: &str, path: &str) -> Result<String, SourceError>;
+
+    /// `MgrModule.get_mgr_id()`: the id of the manager the modules run in.
+    fn mgr_id(&self) -> String;
+
+    /// `MgrModule.get_ceph_option(key)`: a Ceph option's value, typed as ceph-mgr types it.
+    fn ceph_option(&self, key: &str) -> Result<String, SourceError>;
+
+    /// `MgrModule.version` and `MgrModule.release_name`: (ceph version string, release name).
+    fn version(&self) -> (String, String);
+
+    /// `MgrModule.have_mon_connection()`.
+    fn have_mon_connection(&self) -> bool;
+
+    /// A short description for `status` output, e.g. "snapshot (embedded ceph-pacific-1node)".
+    fn describe(&self) -> String;
+}
+
+/// Why a [`ClusterSource`] could not answer. Every message says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The thing asked for does not exist in this source.
+    #[error("{what} not found: {hint}")]
+    NotFound {
+        /// What was asked for, e.g. "cluster data name `osd_mapp`".
+        what: String,
+        /// What to do instead, e.g. the list of valid names.
+        hint: String,
+    },
+    /// The source's data is malformed.
+    #[error("{what} is invalid: {reason}; {hint}")]
+    Invalid {
+        /// What is malformed, e.g. a file's path.
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+        /// How to fix it.
+        hint: String,
+    },
+    /// Reading the source failed.
+    #[error("cannot read {what}: {source}; {hint}")]
+    Io {
+        /// What could not be read, e.g. a file's path.
+        what: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+        /// How to fix it.
+        hint: String,
+    },
+}

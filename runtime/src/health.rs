@@ -1,0 +1,139 @@
+//! The health board: every module's health checks plus the host's own (a failed module is
+//! `MGR_MODULE_ERROR`, as in Ceph), rendered in the shapes of `ceph health [detail]`.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use serde_json::{Value, json};
+
+use crate::bindings::{HealthCheck, Severity};
+
+/// Health checks by the module that raised them.
+#[derive(Default)]
+pub struct HealthBoard {
+    checks: Mutex<BTreeMap<String, Vec<HealthCheck>>>,
+}
+
+/// One check in a report, from a module or from the host.
+#[derive(Clone, Debug)]
+pub struct Check {
+    /// The check's code.
+    pub code: String,
+    /// Warning or error.
+    pub severity: Severity,
+    /// One-line summary.
+    pub summary: String,
+    /// How many things it is about.
+    pub count: u64,
+    /// One line per thing.
+    pub detail: Vec<String>,
+}
+
+impl HealthBoard {
+    /// Replace the checks raised by `module`.
+    pub fn set_module_checks(&self, module: &str, checks: Vec<HealthCheck>) {
+        let mut map = self.checks.lock().unwrap_or_else(|p| p.into_inner());
+        if checks.is_empty() {
+            map.remove(module);
+        } else {
+            map.insert(module.to_owned(), checks);
+        }
+    }
+
+    /// Forget `module`'s checks (it was disabled or failed).
+    pub fn clear_module(&self, module: &str) {
+        self.checks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(module);
+    }
+
+    /// Every module check, merged by code (two modules raising the same code add up).
+    pub fn module_checks(&self) -> Vec<Check> {
+        let map = self.checks.lock().unwrap_or_else(|p| p.into_inner());
+        let mut merged: BTreeMap<String, Check> = BTreeMap::new();
+        for c in map.values().flatten() {
+            let e = merged.entry(c.code.clone()).or_insert_with(|| Check {
+                code: c.code.clone(),
+                severity: c.severity,
+                summary: c.summary.clone(),
+                count: 0,
+                detail: Vec::new(),
+            });
+            if c.severity == Severity::Error {
+                e.severity = Severity::Error;
+            }
+            e.count += c.count;
+            e.detail.extend(c.detail.iter().cloned());
+        }
+        merged.into_values().collect()
+    }
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Warning => "HEALTH_WARN",
+        Severity::Error => "HEALTH_ERR",
+    }
+}
+
+/// The overall status of a set of checks.
+pub fn status(checks: &[Check]) -> &'static str {
+    if checks.iter().any(|c| c.severity == Severity::Error) {
+        "HEALTH_ERR"
+    } else if checks.is_empty() {
+        "HEALTH_OK"
+    } else {
+        "HEALTH_WARN"
+    }
+}
+
+/// `ceph health detail -f json`'s shape: status, checks by code with severity, summary
+/// (message, count), detail messages, muted; and mutes.
+pub fn to_json(checks: &[Check], detail: bool) -> Value {
+    let mut map = serde_json::Map::new();
+    for c in checks {
+        let mut check = json!({
+            "severity": severity_name(c.severity),
+            "summary": {"message": c.summary, "count": c.count},
+        });
+        if detail {
+            check["detail"] = c.detail.iter().map(|d| json!({"message": d})).collect();
+        }
+        check["muted"] = json!(false);
+        map.insert(c.code.clone(), check);
+    }
+    json!({"status": status(checks), "checks": map, "mutes": []})
+}
+
+/// `ceph health [detail]`'s plain text.
+pub fn to_plain(checks: &[Check], detail: bool) -> String {
+    let st = status(checks);
+    if checks.is_empty() {
+        return format!("{st}\n");
+    }
+    if !detail {
+        let summaries: Vec<&str> = checks.iter().map(|c| c.summary.as_str()).collect();
+        return format!("{st} {}\n", summaries.join("; "));
+    }
+    let mut out = format!(
+        "{st} {}\n",
+        checks
+            .iter()
+            .map(|c| c.summary.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    for c in checks {
+        let tag = if c.severity == Severity::Error {
+            "ERR"
+        } else {
+            "WRN"
+        };
+        out.push_str(&format!("[{tag}] {}: {}\n", c.code, c.summary));
+        for d in &c.detail {
+            out.push_str(&format!("    {d}\n"));
+        }
+    }
+    out
+}

@@ -1,0 +1,96 @@
+//! `wasmgr:mgr/cluster`: read-only cluster state from the configured state source.
+
+use super::{ModuleCtx, error};
+use crate::bindings::wasmgr::mgr::cluster::Host;
+use crate::bindings::{ErrorCode, GuestError};
+use crate::cluster::SourceError;
+
+fn guest(e: SourceError) -> GuestError {
+    match e {
+        SourceError::NotFound { .. } => error(ErrorCode::NotFound, e.to_string()),
+        other => error(ErrorCode::Io, other.to_string()),
+    }
+}
+
+impl Host for ModuleCtx {
+    fn get(&mut self, data_name: String) -> Result<String, GuestError> {
+        self.env.cluster.get(&data_name).map_err(guest)
+    }
+
+    fn get_server(&mut self, hostname: String) -> Result<String, GuestError> {
+        self.env.cluster.get_server(&hostname).map_err(guest)
+    }
+
+    fn list_servers(&mut self) -> Result<String, GuestError> {
+        self.env.cluster.list_servers().map_err(guest)
+    }
+
+    fn get_metadata(
+        &mut self,
+        svc_type: String,
+        svc_id: String,
+    ) -> Result<Option<String>, GuestError> {
+        self.env
+            .cluster
+            .get_metadata(&svc_type, &svc_id)
+            .map_err(guest)
+    }
+
+    fn get_daemon_status(
+        &mut self,
+        svc_type: String,
+        svc_id: String,
+    ) -> Result<Option<String>, GuestError> {
+        self.env
+            .cluster
+            .get_daemon_status(&svc_type, &svc_id)
+            .map_err(guest)
+    }
+
+    fn get_perf_schema(&mut self, svc_type: String, svc_id: String) -> Result<String, GuestError> {
+        self.env
+            .cluster
+            .get_perf_schema(&svc_type, &svc_id)
+            .map_err(guest)
+    }
+
+    fn get_counter(
+        &mut self,
+        svc_type: String,
+        svc_id: String,
+        path: String,
+    ) -> Result<String, GuestError> {
+        self.env
+            .cluster
+            .get_counter(&svc_type, &svc_id, &path)
+            .map_err(guest)
+    }
+
+    fn get_latest(
+        &mut self,
+        svc_type: String,
+        svc_id: String,
+        path: String,
+    ) -> Result<String, GuestError> {
+        self.env
+            .cluster
+            .get_latest(&svc_type, &svc_id, &path)
+            .map_err(guest)
+    }
+
+    fn get_mgr_id(&mut self) -> String {
+        self.env.mgr_id.clone()
+    }
+
+    fn get_ceph_option(&mut self, key: String) -> Result<String, GuestError> {
+        self.env.cluster.ceph_option(&key).map_err(guest)
+    }
+
+    fn version(&mut self) -> (String, String) {
+        self.env.cluster.version()
+    }
+
+    fn have_mon_connection(&mut self) -> bool {
+        self.env.cluster.have_mon_connection()
+    }
+}

@@ -1,0 +1,232 @@
+//! The limits every module runs under.
+//!
+//! Each constant is the host's ceiling. The operator may lower a ceiling in the host
+//! configuration, and a module's manifest may lower it further for that module; nothing raises
+//! a limit past its ceiling ([`Limits::lowered_by`]).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Fuel (about one unit per wasm instruction) one call may burn. Stops a module that computes
+/// without end from holding its actor thread, independently of wall-clock time (a module that
+/// is descheduled by a busy machine is not charged for it). Large enough for an interpreted
+/// (Python, JS) guest to answer a command.
+pub const FUEL_PER_CALL: u64 = 5_000_000_000;
+
+/// Wall-clock time one call may take, host calls included. Stops a module that spins or waits
+/// from stalling its callers: the call traps at the next epoch tick past the deadline.
+pub const CALL_DEADLINE: Duration = Duration::from_secs(1);
+
+/// Wall-clock time for instantiating a module and asking it to `describe` itself. Longer than
+/// [`CALL_DEADLINE`] because interpreted guests initialise their runtime here.
+pub const LOAD_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Fuel for instantiation plus `describe` (see [`LOAD_DEADLINE`]).
+pub const LOAD_FUEL: u64 = 50_000_000_000;
+
+/// Wall-clock time `shutdown` may take before the instance is dropped regardless.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_millis(500);
+
+/// The epoch tick: how often the ticker thread advances the engine's epoch. Deadlines are
+/// enforced to within one tick.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Linear memory one instance may use, in bytes. Stops a module that allocates without bound
+/// from taking the daemon's memory: growth past it fails and the call traps.
+pub const MEMORY_BYTES: u64 = 64 << 20;
+
+/// Elements in one table. Stops table growth from being used to exhaust host memory.
+pub const TABLE_ELEMENTS: usize = 100_000;
+
+/// Core instances, memories and tables one module's component may create.
+pub const INSTANCES_PER_MODULE: usize = 32;
+/// See [`INSTANCES_PER_MODULE`].
+pub const MEMORIES_PER_MODULE: usize = 4;
+/// See [`INSTANCES_PER_MODULE`].
+pub const TABLES_PER_MODULE: usize = 16;
+
+/// Bytes of stdout plus stderr one command may return. Stops a module from making the daemon
+/// and its clients buffer unbounded output.
+pub const COMMAND_OUTPUT_BYTES: usize = 16 << 20;
+
+/// Bytes of one log line; longer lines are cut. Stops log flooding by size.
+pub const LOG_LINE_BYTES: usize = 4096;
+
+/// Log lines a module may write per second (a token bucket of this size, refilled per second);
+/// lines over the rate are dropped and counted. Stops log flooding by rate.
+pub const LOG_LINES_PER_SEC: u32 = 200;
+
+/// Bytes of one KV value. Stops one key from holding an unbounded blob.
+pub const KV_VALUE_BYTES: usize = 1 << 20;
+
+/// Keys one module may keep in its KV store.
+pub const KV_KEYS: u64 = 10_000;
+
+/// Bytes (keys plus values) one module may keep in its KV store. Stops a module from filling
+/// the daemon's disk.
+pub const KV_TOTAL_BYTES: u64 = 64 << 20;
+
+/// Health checks one module may raise at once, and detail lines per check.
+pub const HEALTH_CHECKS: usize = 64;
+/// See [`HEALTH_CHECKS`].
+pub const HEALTH_DETAIL_LINES: usize = 256;
+
+/// Calls that may wait in one module's mailbox; more are refused with EBUSY rather than queued
+/// without bound.
+pub const MAILBOX_DEPTH: usize = 256;
+
+/// Traps within [`TRAP_WINDOW`] after which a module is marked failed instead of restarted.
+pub const TRAPS_BEFORE_FAILED: usize = 5;
+/// See [`TRAPS_BEFORE_FAILED`].
+pub const TRAP_WINDOW: Duration = Duration::from_secs(60);
+/// Delay before re-instantiating after the second trap in the window; it doubles per further
+/// trap (the first restart is immediate), up to [`RESTART_BACKOFF_MAX`].
+pub const RESTART_BACKOFF: Duration = Duration::from_millis(100);
+/// See [`RESTART_BACKOFF`].
+pub const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// The per-module limits in force. Built from the constants above ([`Limits::default`]),
+/// possibly lowered by the host configuration and by the module's manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// See [`FUEL_PER_CALL`].
+    pub fuel_per_call: u64,
+    /// See [`CALL_DEADLINE`], in milliseconds.
+    pub deadline_ms: u64,
+    /// See [`MEMORY_BYTES`].
+    pub memory_bytes: u64,
+    /// See [`COMMAND_OUTPUT_BYTES`].
+    pub output_bytes: usize,
+    /// See [`KV_KEYS`].
+    pub kv_keys: u64,
+    /// See [`KV_TOTAL_BYTES`].
+    pub kv_total_bytes: u64,
+    /// See [`LOG_LINES_PER_SEC`].
+    pub log_lines_per_sec: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            fuel_per_call: FUEL_PER_CALL,
+            deadline_ms: CALL_DEADLINE.as_millis() as u64,
+            memory_bytes: MEMORY_BYTES,
+            output_bytes: COMMAND_OUTPUT_BYTES,
+            kv_keys: KV_KEYS,
+            kv_total_bytes: KV_TOTAL_BYTES,
+            log_lines_per_sec: LOG_LINES_PER_SEC,
+        }
+    }
+}
+
+/// A request to lower some limits; absent fields keep the ceiling.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitOverrides {
+    /// Lower [`Limits::fuel_per_call`].
+    pub fuel_per_call: Option<u64>,
+    /// Lower [`Limits::deadline_ms`].
+    pub deadline_ms: Option<u64>,
+    /// Lower [`Limits::memory_bytes`] (in MiB in the file, as `memory_mib`).
+    pub memory_mib: Option<u64>,
+    /// Lower [`Limits::output_bytes`] (as `output_kib`).
+    pub output_kib: Option<usize>,
+    /// Lower [`Limits::kv_keys`].
+    pub kv_keys: Option<u64>,
+    /// Lower [`Limits::kv_total_bytes`] (as `kv_mib`).
+    pub kv_mib: Option<u64>,
+    /// Lower [`Limits::log_lines_per_sec`].
+    pub log_lines_per_sec: Option<u32>,
+}
+
+/// A limit that was asked to go above its ceiling.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error(
+    "{name} = {asked} is above the host's ceiling of {ceiling}: a manifest may only lower limits; remove the line or use a value up to {ceiling}"
+)]
+pub struct RaiseRefused {
+    /// The limit's name as written in the file.
+    pub name: &'static str,
+    /// What was asked.
+    pub asked: u64,
+    /// The ceiling in force.
+    pub ceiling: u64,
+}
+
+impl Limits {
+    /// These limits lowered by `o`. Asking for more than the ceiling is an error, not a silent
+    /// clamp, so an operator learns the manifest expected more than it will get.
+    pub fn lowered_by(&self, o: &LimitOverrides) -> Result<Limits, RaiseRefused> {
+        fn lower(
+            name: &'static str,
+            ceiling: u64,
+            asked: Option<u64>,
+        ) -> Result<u64, RaiseRefused> {
+            match asked {
+                None => Ok(ceiling),
+                Some(a) if a <= ceiling && a > 0 => Ok(a),
+                Some(a) if a == 0 => Err(RaiseRefused {
+                    name,
+                    asked: a,
+                    ceiling,
+                }),
+                Some(a) => Err(RaiseRefused {
+                    name,
+                    asked: a,
+                    ceiling,
+                }),
+            }
+        }
+        Ok(Limits {
+            fuel_per_call: lower("fuel_per_call", self.fuel_per_call, o.fuel_per_call)?,
+            deadline_ms: lower("deadline_ms", self.deadline_ms, o.deadline_ms)?,
+            memory_bytes: lower("memory_mib", self.memory_bytes >> 20, o.memory_mib)? << 20,
+            output_bytes: (lower(
+                "output_kib",
+                (self.output_bytes >> 10) as u64,
+                o.output_kib.map(|v| v as u64),
+            )? << 10) as usize,
+            kv_keys: lower("kv_keys", self.kv_keys, o.kv_keys)?,
+            kv_total_bytes: lower("kv_mib", self.kv_total_bytes >> 20, o.kv_mib)? << 20,
+            log_lines_per_sec: lower(
+                "log_lines_per_sec",
+                u64::from(self.log_lines_per_sec),
+                o.log_lines_per_sec.map(u64::from),
+            )? as u32,
+        })
+    }
+
+    /// The call deadline as a duration.
+    pub fn deadline(&self) -> Duration {
+        Duration::from_millis(self.deadline_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_may_lower_but_not_raise() {
+        let base = Limits::default();
+        let lowered = base
+            .lowered_by(&LimitOverrides {
+                memory_mib: Some(16),
+                deadline_ms: Some(200),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(lowered.memory_bytes, 16 << 20);
+        assert_eq!(lowered.deadline_ms, 200);
+        assert_eq!(lowered.fuel_per_call, FUEL_PER_CALL);
+        let err = base
+            .lowered_by(&LimitOverrides {
+                memory_mib: Some(1024),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert_eq!(err.name, "memory_mib");
+        assert!(err.to_string().contains("ceiling of 64"), "{err}");
+    }
+}

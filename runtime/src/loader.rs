@@ -1,0 +1,266 @@
+//! Loading a module from disk: read, digest, manifest, compile (through the artifact cache),
+//! link, instantiate, describe.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Engine, Store};
+
+use crate::bindings::{MgrModule, MgrModulePre, ModuleInfo};
+use crate::cache::{self, ArtifactCache, CacheOutcome};
+use crate::cluster::ClusterSource;
+use crate::engine;
+use crate::health::HealthBoard;
+use crate::host::ModuleCtx;
+use crate::limits::{self, Limits};
+use crate::manifest::Manifest;
+use crate::module_env::ModuleEnv;
+use crate::options::OptionSet;
+use crate::persist::Persistence;
+use crate::trap::TrapKind;
+
+/// A module compiled, linked and described: everything needed to make fresh instances.
+pub struct LoadedModule {
+    /// The module's name.
+    pub name: String,
+    /// Its component file.
+    pub path: PathBuf,
+    /// sha256 of the component file, hex.
+    pub digest: String,
+    /// Its manifest (empty if it has none).
+    pub manifest: Manifest,
+    /// What it said about itself.
+    pub info: ModuleInfo,
+    /// Whether the compiled code came from the cache.
+    pub cache: CacheOutcome,
+    /// How long compile-or-load plus first instantiation and describe took.
+    pub load_time: Duration,
+    pub(crate) pre: MgrModulePre<ModuleCtx>,
+    pub(crate) env: Arc<ModuleEnv>,
+}
+
+/// One live instance: a store and the bindings into it. Dropping it frees the instance.
+pub struct Instance {
+    pub(crate) store: Store<ModuleCtx>,
+    pub(crate) bindings: MgrModule,
+}
+
+/// Why a module could not be loaded. Each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The component file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Bad manifest.
+    #[error(transparent)]
+    Manifest(#[from] crate::manifest::ManifestError),
+    /// The manifest asked for more than the host allows.
+    #[error("manifest: {0}")]
+    Limits(#[from] crate::limits::RaiseRefused),
+    /// Not a component, or not one this host can compile.
+    #[error(transparent)]
+    Compile(#[from] crate::cache::CacheError),
+    /// The component imports something the host does not provide.
+    #[error(
+        "cannot link: {0}; build the module against the wasmgr:mgr@0.1.0 world with a current SDK"
+    )]
+    Link(String),
+    /// Instantiation or `describe` trapped.
+    #[error("{stage} {trap}")]
+    Trapped {
+        /// `instantiate` or `describe`.
+        stage: &'static str,
+        /// What happened.
+        trap: TrapKind,
+    },
+    /// `describe` returned something the host cannot accept.
+    #[error("invalid description: {0}")]
+    Invalid(String),
+}
+
+/// Shared services every module environment gets.
+#[derive(Clone)]
+pub struct Services {
+    /// Durable storage.
+    pub persist: Arc<dyn Persistence>,
+    /// Cluster state.
+    pub cluster: Arc<dyn ClusterSource>,
+    /// The health board.
+    pub health: Arc<HealthBoard>,
+    /// This manager's id.
+    pub mgr_id: String,
+    /// The daemon's `debug_mgr` level, for modules whose `log_level` is empty.
+    pub debug_mgr: String,
+}
+
+/// Compiles, links and instantiates modules for one engine.
+pub struct Loader {
+    engine: Engine,
+    linker: Linker<ModuleCtx>,
+    cache: ArtifactCache,
+    services: Services,
+    limits: Limits,
+}
+
+impl Loader {
+    /// A loader whose artifacts are cached under `cache_dir`.
+    pub fn new(
+        engine: Engine,
+        cache_dir: &Path,
+        services: Services,
+        limits: Limits,
+    ) -> wasmtime::Result<Self> {
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        MgrModule::add_to_linker::<ModuleCtx, HasSelf<ModuleCtx>>(&mut linker, |ctx| ctx)?;
+        let cache = ArtifactCache::new(cache_dir, &engine);
+        Ok(Loader {
+            engine,
+            linker,
+            cache,
+            services,
+            limits,
+        })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Load module `name` from `path` and return it with a first, described instance.
+    pub fn load(
+        &self,
+        name: &str,
+        path: &Path,
+    ) -> Result<(Arc<LoadedModule>, Instance), LoadError> {
+        let started = Instant::now();
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let digest = cache::digest(&bytes);
+        let manifest = Manifest::load(&path.with_extension("toml"))?;
+        let limits = self.limits.lowered_by(&manifest.limits)?;
+        let (component, cache) = self.cache.load(&self.engine, path, &bytes, &digest)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .and_then(MgrModulePre::new)
+            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        let s = &self.services;
+        let env = ModuleEnv::new(
+            name,
+            &s.mgr_id,
+            s.persist.clone(),
+            s.cluster.clone(),
+            limits,
+            s.health.clone(),
+            &s.debug_mgr,
+        )
+        .map_err(|e| LoadError::Invalid(e.to_string()))?;
+        let env = Arc::new(env);
+        let mut instance =
+            instantiate(&self.engine, &pre, &env).map_err(|trap| LoadError::Trapped {
+                stage: "instantiate",
+                trap,
+            })?;
+        let info = call(
+            &mut instance,
+            limits::LOAD_FUEL,
+            limits::LOAD_DEADLINE,
+            |b, s| b.wasmgr_mgr_module().call_describe(s),
+        )
+        .map_err(|trap| LoadError::Trapped {
+            stage: "describe",
+            trap,
+        })?;
+        if info.name != name {
+            return Err(LoadError::Invalid(format!(
+                "the file {} describes a module named '{}': rename the file to {}.wasm or fix the name",
+                path.display(),
+                info.name,
+                info.name
+            )));
+        }
+        let options = OptionSet::new(name, info.options.clone())
+            .map_err(|e| LoadError::Invalid(e.to_string()))?;
+        env.set_options(options);
+        let module = LoadedModule {
+            name: name.to_owned(),
+            path: path.to_owned(),
+            digest,
+            manifest,
+            info,
+            cache,
+            load_time: started.elapsed(),
+            pre,
+            env,
+        };
+        Ok((Arc::new(module), instance))
+    }
+
+    /// A fresh instance of an already loaded module.
+    pub fn instantiate(&self, module: &LoadedModule) -> Result<Instance, TrapKind> {
+        instantiate(&self.engine, &module.pre, &module.env)
+    }
+}
+
+fn instantiate(
+    engine: &Engine,
+    pre: &MgrModulePre<ModuleCtx>,
+    env: &Arc<ModuleEnv>,
+) -> Result<Instance, TrapKind> {
+    let mut store = ModuleCtx::store(engine, env.clone());
+    let budget = limits::LOAD_FUEL;
+    let deadline = limits::LOAD_DEADLINE;
+    arm(&mut store, budget, deadline);
+    let started = Instant::now();
+    match pre.instantiate(&mut store) {
+        Ok(bindings) => Ok(Instance { store, bindings }),
+        Err(e) => Err(TrapKind::classify(
+            &e,
+            store.data(),
+            budget,
+            deadline,
+            started.elapsed(),
+        )),
+    }
+}
+
+fn arm(store: &mut Store<ModuleCtx>, fuel: u64, deadline: Duration) {
+    // Fuel is on for every store of this engine, so setting it cannot fail.
+    let _ = store.set_fuel(fuel);
+    store.set_epoch_deadline(engine::ticks(deadline));
+    let ctx = store.data_mut();
+    ctx.limiter.denied = None;
+    ctx.last_panic = None;
+}
+
+/// Run one call into `instance` under `fuel` and `deadline`. A failure is classified; the
+/// instance must then be dropped (its store is poisoned).
+pub(crate) fn call<R>(
+    instance: &mut Instance,
+    fuel: u64,
+    deadline: Duration,
+    f: impl FnOnce(&MgrModule, &mut Store<ModuleCtx>) -> wasmtime::Result<R>,
+) -> Result<R, TrapKind> {
+    let Instance { store, bindings } = instance;
+    store
+        .data()
+        .env
+        .stats
+        .calls
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    arm(store, fuel, deadline);
+    let started = Instant::now();
+    f(bindings, store)
+        .map_err(|e| TrapKind::classify(&e, store.data(), fuel, deadline, started.elapsed()))
+}

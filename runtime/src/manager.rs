@@ -1,0 +1,343 @@
+//! The manager: the host's one entry point. It starts the engine, the store and the modules,
+//! and turns client commands (words, format, input) into module calls or built-in actions.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bindings::{NotifyKind, Perm};
+use crate::builtin;
+use crate::cluster::ClusterSource;
+use crate::command::{self, CommandTable};
+use crate::engine::{self, EpochTicker};
+use crate::format::Format;
+use crate::health::{self, Check, HealthBoard};
+use crate::limits::Limits;
+use crate::loader::{Loader, Services};
+use crate::persist::{Persistence, SqliteStore};
+use crate::supervisor::Supervisor;
+
+/// How the host is set up. Built by the daemon from its command line.
+pub struct HostConfig {
+    /// Where the database and the compiled-artifact cache live.
+    pub data_dir: PathBuf,
+    /// Where module components (`<name>.wasm`, optional `<name>.toml`) are found.
+    pub modules_dir: PathBuf,
+    /// Where cluster state comes from.
+    pub cluster: Arc<dyn ClusterSource>,
+    /// The ceilings of every module's limits.
+    pub limits: Limits,
+    /// How many module instances the engine's pool holds.
+    pub module_slots: u32,
+    /// The daemon's `debug_mgr` level (`"2/5"` in Ceph's notation), used by modules whose
+    /// `log_level` option is empty.
+    pub debug_mgr: String,
+}
+
+impl HostConfig {
+    /// The defaults for `data_dir`, `modules_dir` and `cluster`.
+    pub fn new(data_dir: PathBuf, modules_dir: PathBuf, cluster: Arc<dyn ClusterSource>) -> Self {
+        HostConfig {
+            data_dir,
+            modules_dir,
+            cluster,
+            limits: Limits::default(),
+            module_slots: engine::DEFAULT_MODULE_SLOTS,
+            debug_mgr: "2/5".into(),
+        }
+    }
+}
+
+/// Why the host could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A directory is missing or unusable.
+    #[error("{path}: {message}")]
+    Dir {
+        /// The directory.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The store could not be opened.
+    #[error(transparent)]
+    Persist(#[from] crate::persist::PersistError),
+    /// The engine could not be built.
+    #[error("cannot set up the WebAssembly engine: {0:#}")]
+    Engine(wasmtime::Error),
+}
+
+/// Who is asking: read-only clients may run only `r` commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientPerm {
+    /// `r` commands only.
+    Read,
+    /// Every command.
+    ReadWrite,
+}
+
+/// A command from a client, as words (`["hello", "Mars"]`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CommandRequest {
+    /// The command's words: prefix words then arguments.
+    pub words: Vec<String>,
+    /// The output format the client asked for, if any.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// The client's input file (`-i FILE`), empty if none.
+    #[serde(default)]
+    pub inbuf: String,
+}
+
+/// A command's outcome, Ceph style: `retval` is 0 or a negative Linux errno.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CommandReply {
+    /// 0 or a negative errno.
+    pub retval: i32,
+    /// The output.
+    pub stdout: String,
+    /// Errors and progress messages.
+    pub stderr: String,
+}
+
+impl CommandReply {
+    /// A successful reply.
+    pub fn ok(stdout: impl Into<String>) -> Self {
+        CommandReply {
+            retval: 0,
+            stdout: stdout.into(),
+            stderr: String::new(),
+        }
+    }
+
+    /// A failed reply; `errno` is positive.
+    pub fn err(errno: i32, stderr: impl Into<String>) -> Self {
+        CommandReply {
+            retval: -errno.abs(),
+            stdout: String::new(),
+            stderr: stderr.into(),
+        }
+    }
+}
+
+/// One command as `--help` lists it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CommandInfo {
+    /// The prefix words.
+    pub prefix: String,
+    /// The generated usage, e.g. `hello [<person_name>]`.
+    pub usage: String,
+    /// One line of description.
+    pub desc: String,
+    /// `r`, `w` or `rw`.
+    pub perm: String,
+    /// Whether `--period` repeats it.
+    pub poll: bool,
+    /// The module serving it, or `mgr`.
+    pub owner: String,
+}
+
+/// A running host.
+pub struct Manager {
+    pub(crate) supervisor: Arc<Supervisor>,
+    pub(crate) persist: Arc<dyn Persistence>,
+    pub(crate) health: Arc<HealthBoard>,
+    pub(crate) cluster: Arc<dyn ClusterSource>,
+    pub(crate) config: HostConfigSummary,
+    pub(crate) started: Instant,
+    _ticker: EpochTicker,
+}
+
+/// What `status` reports about the configuration.
+pub(crate) struct HostConfigSummary {
+    pub data_dir: PathBuf,
+    pub modules_dir: PathBuf,
+    pub mgr_id: String,
+}
+
+impl Manager {
+    /// Start the host: open the store, build the engine, load the modules and start the
+    /// enabled ones. A module that fails to load is marked failed; it does not stop the host.
+    pub fn start(config: HostConfig) -> Result<Manager, StartError> {
+        for (dir, create) in [(&config.data_dir, true), (&config.modules_dir, false)] {
+            if create {
+                std::fs::create_dir_all(dir).map_err(|e| StartError::Dir {
+                    path: dir.display().to_string(),
+                    message: e.to_string(),
+                })?;
+            } else if !dir.is_dir() {
+                return Err(StartError::Dir {
+                    path: dir.display().to_string(),
+                    message: "not a directory; point --modules at the directory holding the module .wasm files".into(),
+                });
+            }
+        }
+        let persist: Arc<dyn Persistence> = Arc::new(SqliteStore::open(&config.data_dir)?);
+        let engine =
+            engine::build(&config.limits, config.module_slots).map_err(StartError::Engine)?;
+        let ticker = EpochTicker::start(engine.clone())
+            .map_err(|e| StartError::Engine(wasmtime::Error::msg(e.to_string())))?;
+        let health = Arc::new(HealthBoard::default());
+        let mgr_id = config.cluster.mgr_id();
+        let services = Services {
+            persist: persist.clone(),
+            cluster: config.cluster.clone(),
+            health: health.clone(),
+            mgr_id: mgr_id.clone(),
+            debug_mgr: config.debug_mgr.clone(),
+        };
+        let loader = Loader::new(
+            engine,
+            &config.data_dir.join("cache"),
+            services,
+            config.limits.clone(),
+        )
+        .map_err(StartError::Engine)?;
+        let mut table = CommandTable::new();
+        for decl in builtin::commands() {
+            table
+                .insert("mgr", decl)
+                .map_err(|e| StartError::Engine(wasmtime::Error::msg(e.to_string())))?;
+        }
+        let supervisor = Supervisor::new(
+            Arc::new(loader),
+            &config.modules_dir,
+            persist.clone(),
+            health.clone(),
+            table,
+        );
+        supervisor.discover().map_err(|e| StartError::Dir {
+            path: config.modules_dir.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(Manager {
+            supervisor,
+            persist,
+            health,
+            cluster: config.cluster,
+            config: HostConfigSummary {
+                data_dir: config.data_dir,
+                modules_dir: config.modules_dir,
+                mgr_id,
+            },
+            started: Instant::now(),
+            _ticker: ticker,
+        })
+    }
+
+    /// Run one client command. Arguments are matched and checked against the command's
+    /// declaration before any module is called: bad input is EINVAL with the usage.
+    pub fn command(&self, req: &CommandRequest, perm: ClientPerm) -> CommandReply {
+        let format = match req.format.as_deref().map(Format::parse).transpose() {
+            Ok(f) => f,
+            Err(e) => return CommandReply::err(22, e),
+        };
+        let (entry, args) = {
+            let table = self.supervisor.commands();
+            let Some((entry, rest)) = table.lookup(&req.words) else {
+                return CommandReply::err(
+                    22,
+                    format!(
+                        "no valid command found for '{}'; see 'wasmgr --help'",
+                        req.words.join(" ")
+                    ),
+                );
+            };
+            let usage = command::usage(&entry.decl);
+            if perm == ClientPerm::Read && entry.decl.perm != Perm::R {
+                return CommandReply::err(
+                    13,
+                    format!(
+                        "access denied: '{}' needs write permission; use a read-write client token",
+                        entry.decl.prefix
+                    ),
+                );
+            }
+            match command::parse_args(&entry.decl, rest, req.format.as_deref()) {
+                Ok(map) => (entry.clone(), map),
+                Err(e) => return CommandReply::err(22, format!("{}\nusage: {usage}", e.message())),
+            }
+        };
+        if entry.owner == "mgr" {
+            return builtin::run(
+                self,
+                &entry.decl.prefix,
+                &args,
+                format.unwrap_or(Format::Plain),
+                &req.inbuf,
+            );
+        }
+        let cmd = serde_json::Value::Object(args).to_string();
+        match self
+            .supervisor
+            .call_command(&entry.owner, cmd, req.inbuf.clone())
+        {
+            Ok(r) => CommandReply {
+                retval: r.retval,
+                stdout: r.stdout,
+                stderr: r.stderr,
+            },
+            Err(f) => CommandReply::err(f.errno, f.message),
+        }
+    }
+
+    /// Every command a client can run, sorted by prefix.
+    pub fn command_list(&self) -> Vec<CommandInfo> {
+        self.supervisor
+            .commands()
+            .entries()
+            .map(|e| CommandInfo {
+                prefix: e.decl.prefix.clone(),
+                usage: command::usage(&e.decl),
+                desc: e.decl.desc.clone(),
+                perm: perm_name(e.decl.perm).into(),
+                poll: e.decl.poll,
+                owner: e.owner.clone(),
+            })
+            .collect()
+    }
+
+    /// Cue the modules subscribed to `kind`; returns how many were cued.
+    pub fn notify(&self, kind: NotifyKind, id: &str) -> usize {
+        self.supervisor.notify(kind, id)
+    }
+
+    /// Every health check: the host's and the modules'.
+    pub fn health_checks(&self) -> Vec<Check> {
+        let mut checks = self.supervisor.health_checks();
+        checks.extend(self.health.module_checks());
+        checks
+    }
+
+    /// `HEALTH_OK`, `HEALTH_WARN` or `HEALTH_ERR`.
+    pub fn health_status(&self) -> &'static str {
+        health::status(&self.health_checks())
+    }
+
+    /// The supervisor, for inspection.
+    pub fn supervisor(&self) -> &Supervisor {
+        &self.supervisor
+    }
+
+    /// Stop every module (each gets a bounded `shutdown`).
+    pub fn shutdown(&self) {
+        self.supervisor.shutdown_all();
+    }
+}
+
+impl Drop for Manager {
+    fn drop(&mut self) {
+        self.supervisor.shutdown_all();
+    }
+}
+
+/// `r`, `w` or `rw`.
+pub fn perm_name(p: Perm) -> &'static str {
+    match p {
+        Perm::R => "r",
+        Perm::W => "w",
+        Perm::Rw => "rw",
+    }
+}

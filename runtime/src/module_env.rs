@@ -1,0 +1,229 @@
+//! What every instance of one module shares: its identity, its limits, its declared options,
+//! and the host services it reaches (persistence, cluster state, health board, log).
+
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use crate::bindings::{HealthCheck, Level, OptionValue};
+use crate::cluster::ClusterSource;
+use crate::health::HealthBoard;
+use crate::limits::Limits;
+use crate::options::{self, OptionError, OptionProblem, OptionSet};
+use crate::persist::{PersistError, Persistence, Space};
+
+/// Counters kept per module, shown by `module info`.
+#[derive(Debug, Default)]
+pub struct ModuleStats {
+    /// Calls made into the module (commands, notifies, describe, shutdown).
+    pub calls: AtomicU64,
+    /// Traps (fuel, deadline, memory, panic, other).
+    pub traps: AtomicU64,
+    /// Restarts after a trap.
+    pub restarts: AtomicU64,
+    /// Log lines dropped by the rate limit.
+    pub log_dropped: AtomicU64,
+}
+
+/// A module's shared environment.
+pub struct ModuleEnv {
+    /// The module's name (its file name without `.wasm`).
+    pub name: String,
+    /// The id of this manager, for localized options and keys.
+    pub mgr_id: String,
+    /// Where options and KV data live.
+    pub persist: Arc<dyn Persistence>,
+    /// Where cluster state comes from.
+    pub cluster: Arc<dyn ClusterSource>,
+    /// The limits this module runs under.
+    pub limits: Limits,
+    /// Where the module's health checks go.
+    pub health: Arc<HealthBoard>,
+    /// Counters.
+    pub stats: ModuleStats,
+    options: RwLock<Arc<OptionSet>>,
+    level: AtomicU8,
+    debug_mgr: String,
+    log_bucket: Mutex<(Instant, u32)>,
+}
+
+/// A failure reading or writing an option.
+#[derive(Debug, thiserror::Error)]
+pub enum OptionAccessError {
+    /// Not declared, wrong type, out of range.
+    #[error(transparent)]
+    Option(#[from] OptionError),
+    /// The store failed.
+    #[error(transparent)]
+    Persist(#[from] PersistError),
+}
+
+fn level_to_u8(l: Level) -> u8 {
+    match l {
+        Level::Debug => 0,
+        Level::Info => 1,
+        Level::Warning => 2,
+        Level::Error => 3,
+        Level::Critical => 4,
+    }
+}
+
+impl ModuleEnv {
+    /// The environment of module `name`, with only the built-in options known until the module
+    /// has described itself.
+    pub fn new(
+        name: &str,
+        mgr_id: &str,
+        persist: Arc<dyn Persistence>,
+        cluster: Arc<dyn ClusterSource>,
+        limits: Limits,
+        health: Arc<HealthBoard>,
+        debug_mgr: &str,
+    ) -> Result<Self, OptionError> {
+        let env = ModuleEnv {
+            name: name.to_owned(),
+            mgr_id: mgr_id.to_owned(),
+            persist,
+            cluster,
+            limits,
+            health,
+            stats: ModuleStats::default(),
+            options: RwLock::new(Arc::new(OptionSet::new(name, Vec::new())?)),
+            level: AtomicU8::new(level_to_u8(Level::Info)),
+            debug_mgr: debug_mgr.to_owned(),
+            log_bucket: Mutex::new((Instant::now(), 0)),
+        };
+        env.refresh_log_level();
+        Ok(env)
+    }
+
+    /// The module's options (built-in ones only before `describe`).
+    pub fn options(&self) -> Arc<OptionSet> {
+        self.options
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Install the options the module declared.
+    pub fn set_options(&self, set: OptionSet) {
+        *self.options.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
+        self.refresh_log_level();
+    }
+
+    fn option_key(&self, name: &str, localized: bool) -> String {
+        if localized {
+            format!("mgr/{}/{}/{name}", self.name, self.mgr_id)
+        } else {
+            format!("mgr/{}/{name}", self.name)
+        }
+    }
+
+    /// The value of option `name`: the localized value if asked and set, else the module-wide
+    /// value, else the default. A stored value that no longer fits the declaration (the module
+    /// changed) falls back to the default with a warning.
+    pub fn option(
+        &self,
+        name: &str,
+        localized: bool,
+    ) -> Result<Option<OptionValue>, OptionAccessError> {
+        let set = self.options();
+        require_declared(&set, name)?;
+        let mut keys = vec![self.option_key(name, false)];
+        if localized {
+            keys.insert(0, self.option_key(name, true));
+        }
+        for key in keys {
+            if let Some(text) = self.persist.get(Space::Config, &key)? {
+                match set.from_stored(name, &text) {
+                    Ok(v) => return Ok(Some(v)),
+                    Err(e) => {
+                        tracing::warn!(module = %self.name, key, error = %e, "stored option value no longer valid; using the default")
+                    }
+                }
+            }
+        }
+        Ok(set.default(name))
+    }
+
+    /// Set option `name` to `value` (checked against its declaration), or revert it to the
+    /// default with `None`.
+    pub fn set_option(
+        &self,
+        name: &str,
+        value: Option<OptionValue>,
+        localized: bool,
+    ) -> Result<(), OptionAccessError> {
+        let set = self.options();
+        require_declared(&set, name)?;
+        let key = self.option_key(name, localized);
+        match value {
+            None => self.persist.set(Space::Config, &key, None)?,
+            Some(v) => {
+                let v = set.check(name, &v)?;
+                self.persist
+                    .set(Space::Config, &key, Some(&options::to_stored(&v)))?;
+            }
+        }
+        if name == options::LOG_LEVEL {
+            self.refresh_log_level();
+        }
+        Ok(())
+    }
+
+    /// Re-read `log_level` and recompute the module's log threshold.
+    pub fn refresh_log_level(&self) {
+        let value = match self.option(options::LOG_LEVEL, false) {
+            Ok(Some(OptionValue::Str(s))) => s,
+            _ => String::new(),
+        };
+        let level = options::log_level_filter(&value, &self.debug_mgr);
+        self.level.store(level_to_u8(level), Ordering::Relaxed);
+    }
+
+    /// Write a log line for this module, if its level passes the module's threshold and the
+    /// module is within its log rate.
+    pub fn log(&self, level: Level, message: &str) {
+        if level_to_u8(level) < self.level.load(Ordering::Relaxed) {
+            return;
+        }
+        {
+            let mut bucket = self.log_bucket.lock().unwrap_or_else(|p| p.into_inner());
+            if bucket.0.elapsed().as_secs() >= 1 {
+                *bucket = (Instant::now(), 0);
+            }
+            if bucket.1 >= self.limits.log_lines_per_sec {
+                self.stats.log_dropped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            bucket.1 += 1;
+        }
+        let m = self.name.as_str();
+        match level {
+            Level::Debug => tracing::debug!(target: "module", module = m, "{message}"),
+            Level::Info => tracing::info!(target: "module", module = m, "{message}"),
+            Level::Warning => tracing::warn!(target: "module", module = m, "{message}"),
+            Level::Error | Level::Critical => {
+                tracing::error!(target: "module", module = m, "{message}")
+            }
+        }
+    }
+
+    /// Replace this module's health checks.
+    pub fn set_health(&self, checks: Vec<HealthCheck>) {
+        self.health.set_module_checks(&self.name, checks);
+    }
+}
+
+fn require_declared(set: &OptionSet, name: &str) -> Result<(), OptionError> {
+    if set.decl(name).is_some() {
+        return Ok(());
+    }
+    Err(OptionError {
+        module: set.module().to_owned(),
+        name: name.to_owned(),
+        problem: OptionProblem::Undeclared {
+            declared: set.names().collect::<Vec<_>>().join(", "),
+        },
+    })
+}

@@ -1,0 +1,195 @@
+//! The embedded store: one SQLite database file in the data directory, WAL journal,
+//! `synchronous=FULL`, so a committed write survives a crash or `kill -9` right after it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{PersistError, Persistence, Space};
+
+/// The embedded, single-node, durable store.
+pub struct SqliteStore {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+fn table(space: Space) -> &'static str {
+    match space {
+        Space::Config => "config",
+        Space::Kv => "kv",
+        Space::Modules => "modules",
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `wasmgr.db` in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, PersistError> {
+        let path = dir.join("wasmgr.db");
+        let err = |e: rusqlite::Error| {
+            PersistError(format!(
+                "{}: {e}; check the data directory is writable and not used by another daemon",
+                path.display()
+            ))
+        };
+        let conn = Connection::open(&path).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        for t in ["config", "kv", "modules"] {
+            conn.execute(
+                &format!("CREATE TABLE IF NOT EXISTS {t} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID"),
+                [],
+            )
+            .map_err(err)?;
+        }
+        Ok(SqliteStore {
+            path,
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn err(&self, e: rusqlite::Error) -> PersistError {
+        PersistError(format!("{}: {e}", self.path.display()))
+    }
+
+    fn with<R>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, PersistError> {
+        // A poisoned lock only means another thread panicked mid-call; SQLite's own
+        // transactions keep the data consistent, so the connection is still usable.
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn).map_err(|e| self.err(e))
+    }
+}
+
+/// The smallest string greater than every string starting with `prefix`, for range scans.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(c) = chars.pop() {
+        if let Some(next) = char::from_u32(c as u32 + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+impl Persistence for SqliteStore {
+    fn get(&self, space: Space, key: &str) -> Result<Option<String>, PersistError> {
+        self.with(|c| {
+            c.prepare_cached(&format!(
+                "SELECT value FROM {} WHERE key = ?1",
+                table(space)
+            ))?
+            .query_row(params![key], |r| r.get(0))
+            .optional()
+        })
+    }
+
+    fn set(&self, space: Space, key: &str, value: Option<&str>) -> Result<(), PersistError> {
+        self.with(|c| {
+            match value {
+                Some(v) => c
+                    .prepare_cached(&format!(
+                        "INSERT INTO {} (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        table(space)
+                    ))?
+                    .execute(params![key, v])?,
+                None => c
+                    .prepare_cached(&format!("DELETE FROM {} WHERE key = ?1", table(space)))?
+                    .execute(params![key])?,
+            };
+            Ok(())
+        })
+    }
+
+    fn list(&self, space: Space, prefix: &str) -> Result<Vec<(String, String)>, PersistError> {
+        self.with(|c| {
+            let t = table(space);
+            let map = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
+            match prefix_end(prefix) {
+                Some(end) => c
+                    .prepare_cached(&format!(
+                        "SELECT key, value FROM {t} WHERE key >= ?1 AND key < ?2 ORDER BY key"
+                    ))?
+                    .query_map(params![prefix, end], map)?
+                    .collect(),
+                None => c
+                    .prepare_cached(&format!(
+                        "SELECT key, value FROM {t} WHERE key >= ?1 ORDER BY key"
+                    ))?
+                    .query_map(params![prefix], map)?
+                    .collect(),
+            }
+        })
+    }
+
+    fn usage(&self, space: Space, prefix: &str) -> Result<(u64, u64), PersistError> {
+        self.with(|c| {
+            let t = table(space);
+            let end = prefix_end(prefix).unwrap_or_else(|| "\u{10FFFF}".repeat(2));
+            c.prepare_cached(&format!(
+                "SELECT count(*), coalesce(sum(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))), 0) FROM {t} WHERE key >= ?1 AND key < ?2"
+            ))?
+            .query_row(params![prefix, end], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))
+        })
+    }
+
+    fn set_many(
+        &self,
+        space: Space,
+        writes: &[(String, Option<String>)],
+    ) -> Result<(), PersistError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for (k, v) in writes {
+                match v {
+                    Some(v) => tx.execute(
+                        &format!("INSERT INTO {} (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value", table(space)),
+                        params![k, v],
+                    )?,
+                    None => tx.execute(&format!("DELETE FROM {} WHERE key = ?1", table(space)), params![k])?,
+                };
+            }
+            tx.commit()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_are_read_back_after_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = SqliteStore::open(dir.path()).unwrap();
+            s.set(Space::Kv, "mgr/a/x", Some("1")).unwrap();
+            s.set(Space::Kv, "mgr/a/y", Some("22")).unwrap();
+            s.set(Space::Kv, "mgr/b/x", Some("3")).unwrap();
+            s.set(Space::Config, "mgr/a/x", Some("c")).unwrap();
+        }
+        let s = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(s.get(Space::Kv, "mgr/a/x").unwrap().as_deref(), Some("1"));
+        assert_eq!(
+            s.list(Space::Kv, "mgr/a/").unwrap(),
+            vec![
+                ("mgr/a/x".into(), "1".into()),
+                ("mgr/a/y".into(), "22".into())
+            ]
+        );
+        assert_eq!(s.usage(Space::Kv, "mgr/a/").unwrap(), (2, 7 + 1 + 7 + 2));
+        s.set(Space::Kv, "mgr/a/x", None).unwrap();
+        assert_eq!(s.get(Space::Kv, "mgr/a/x").unwrap(), None);
+        assert_eq!(
+            s.get(Space::Config, "mgr/a/x").unwrap().as_deref(),
+            Some("c")
+        );
+    }
+}
