@@ -15,7 +15,8 @@ use wasmgr_runtime::manager::{
 
 use crate::admin::{self, Endpoint};
 
-const USAGE: &str = "usage: wasmgr serve [--data DIR] [--modules DIR] [--listen ADDR] [--cluster SOURCE] [--debug-mgr LEVEL]
+const USAGE: &str = "usage: wasmgr serve [--data DIR] [--modules DIR] [--listen ADDR] [--cluster SOURCE] [--cache DIR]
+                    [--debug-mgr LEVEL]
 
   --data DIR        state: database, compiled-module cache, admin endpoint
                     (default: $WASMGR_DATA, else $XDG_STATE_HOME/wasmgr, else ~/.local/state/wasmgr)
@@ -23,6 +24,7 @@ const USAGE: &str = "usage: wasmgr serve [--data DIR] [--modules DIR] [--listen 
   --listen ADDR     admin API address, loopback only (default: 127.0.0.1:0, a free port)
   --cluster SOURCE  cluster state: 'snapshot' (the embedded Ceph 16.2 capture, default)
                     or 'snapshot:DIR' (a directory of JSON files with the same names)
+  --cache DIR       compiled-module cache, may be shared by daemons (default: DIR/cache)
   --debug-mgr LEVEL the daemon's log level in Ceph notation, used by modules whose log_level
                     is empty (default: 2/5)
   RUST_LOG          filters the daemon's own log (default: info)";
@@ -33,6 +35,7 @@ struct Args {
     listen: SocketAddr,
     cluster: String,
     debug_mgr: String,
+    cache: Option<PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -42,6 +45,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         cluster: "snapshot".into(),
         debug_mgr: "2/5".into(),
+        cache: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -74,6 +78,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             }
             "--cluster" => a.cluster = value()?,
             "--debug-mgr" => a.debug_mgr = value()?,
+            "--cache" => a.cache = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown option '{other}'")),
         }
     }
@@ -146,6 +151,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&modules).ok();
     let mut config = HostConfig::new(args.data.clone(), modules.clone(), cluster);
     config.debug_mgr = args.debug_mgr.clone();
+    config.cache_dir = args.cache.clone();
     let started = std::time::Instant::now();
     let manager = Arc::new(Manager::start(config)?);
     let list = manager.supervisor().list();

@@ -1,4 +1,8 @@
 //! The one place the `mgr` WIT world is turned into Rust: `bindgen!` runs here and nowhere else.
+#![allow(
+    missing_docs,
+    reason = "generated code; the WIT files carry the documentation"
+)]
 
 wasmtime::component::bindgen!({
     path: "../wit",

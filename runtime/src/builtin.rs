@@ -196,7 +196,7 @@ pub fn run(
             Ok(()) => CommandReply {
                 retval: 0,
                 stdout: String::new(),
-                stderr: format!("key deleted"),
+                stderr: "key deleted".into(),
             },
             Err(e) => CommandReply::err(5, e.to_string()),
         },
@@ -487,10 +487,10 @@ fn config_ls(m: &Manager, only: Option<&str>, fmt: Format) -> CommandReply {
             values.insert(key, option_json(&value));
         }
     }
-    if let Some(o) = only {
-        if !m.supervisor.knows(o) {
-            return CommandReply::err(2, format!("no module '{o}'; see 'wasmgr module ls'"));
-        }
+    if let Some(o) = only
+        && !m.supervisor.knows(o)
+    {
+        return CommandReply::err(2, format!("no module '{o}'; see 'wasmgr module ls'"));
     }
     let v = Value::Object(values);
     CommandReply::ok(render(&v, fmt, || {

@@ -1,5 +1,30 @@
-//! wasmgr's host runtime.
-#![allow(missing_docs, reason = "crate under construction in this commit")]
+//! wasmgr's host runtime: runs ceph-mgr style modules as isolated WebAssembly components.
+//!
+//! A [`manager::Manager`] owns one wasmtime engine, the durable store, the cluster state
+//! source and every module. Each module is a component built against the `wasmgr:mgr` WIT
+//! world; it runs in its own store on its own actor thread, under fuel, deadline and memory
+//! limits, and reaches the rest of the system only through host calls.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use wasmgr_runtime::cluster::SnapshotSource;
+//! use wasmgr_runtime::manager::{ClientPerm, CommandRequest, HostConfig, Manager};
+//!
+//! let config = HostConfig::new(
+//!     "/var/lib/wasmgr".into(),
+//!     "/var/lib/wasmgr/modules".into(),
+//!     Arc::new(SnapshotSource::embedded()),
+//! );
+//! let manager = Manager::start(config)?;
+//! let reply = manager.command(
+//!     &CommandRequest { words: vec!["hello".into()], ..Default::default() },
+//!     ClientPerm::Read,
+//! );
+//! assert_eq!(reply.retval, 0);
+//! println!("{}", reply.stdout);
+//! # Ok::<(), wasmgr_runtime::manager::StartError>(())
+//! ```
+#![deny(missing_docs)]
 
 pub mod actor;
 pub mod bindings;

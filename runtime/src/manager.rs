@@ -34,6 +34,9 @@ pub struct HostConfig {
     /// The daemon's `debug_mgr` level (`"2/5"` in Ceph's notation), used by modules whose
     /// `log_level` option is empty.
     pub debug_mgr: String,
+    /// Where compiled modules are cached (default: `<data_dir>/cache`). Several hosts may share
+    /// one cache directory.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl HostConfig {
@@ -46,6 +49,7 @@ impl HostConfig {
             limits: Limits::default(),
             module_slots: engine::DEFAULT_MODULE_SLOTS,
             debug_mgr: "2/5".into(),
+            cache_dir: None,
         }
     }
 }
@@ -237,6 +241,14 @@ impl Manager {
         let (entry, args) = {
             let table = self.supervisor.commands();
             let Some((entry, rest)) = table.lookup(&req.words) else {
+                if let Some((module, prefix)) = self.supervisor.inactive_command(&req.words) {
+                    return CommandReply::err(
+                        95,
+                        format!(
+                            "module '{module}' is not enabled (required by command '{prefix}'): run 'wasmgr module enable {module}'"
+                        ),
+                    );
+                }
                 return CommandReply::err(
                     22,
                     format!(

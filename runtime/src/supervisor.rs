@@ -167,10 +167,10 @@ impl Supervisor {
         let mut names = Vec::new();
         for entry in std::fs::read_dir(&self.modules_dir)? {
             let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "wasm") {
-                if let Some(name) = path.file_stem().and_then(|s| s.to_str()) {
-                    names.push((name.to_owned(), path.clone()));
-                }
+            if path.extension().is_some_and(|e| e == "wasm")
+                && let Some(name) = path.file_stem().and_then(|s| s.to_str())
+            {
+                names.push((name.to_owned(), path.clone()));
             }
         }
         names.sort();
@@ -357,10 +357,10 @@ impl Supervisor {
             // A failed module restarts from a fresh load of its file, so an operator who
             // replaced the file gets the new code.
             let mut slots = self.slots();
-            if let Some(slot) = slots.get_mut(name) {
-                if matches!(slot.state, ModuleState::Failed { .. }) {
-                    slot.loaded = None;
-                }
+            if let Some(slot) = slots.get_mut(name)
+                && matches!(slot.state, ModuleState::Failed { .. })
+            {
+                slot.loaded = None;
             }
         }
         self.start(name, true)
@@ -517,10 +517,10 @@ impl Supervisor {
     /// Mark `name` failed (from its actor `generation`).
     pub(crate) fn fail(&self, name: &str, generation: u64, reason: &str) {
         let mut slots = self.slots();
-        if let Some(slot) = slots.get_mut(name) {
-            if slot.generation == generation {
-                self.fail_slot(name, slot, reason);
-            }
+        if let Some(slot) = slots.get_mut(name)
+            && slot.generation == generation
+        {
+            self.fail_slot(name, slot, reason);
         }
     }
 
@@ -557,6 +557,27 @@ impl Supervisor {
         self.slots()
             .get(name)
             .and_then(|s| s.loaded.as_ref().map(|m| m.env.clone()))
+    }
+
+    /// For words that match no served command: the loaded but not running module that
+    /// declares a command they start with, and that command's prefix.
+    pub fn inactive_command(&self, words: &[String]) -> Option<(String, String)> {
+        let slots = self.slots();
+        let mut best: Option<(String, String)> = None;
+        for (name, slot) in slots.iter() {
+            let Some(m) = slot.loaded.as_ref().filter(|_| slot.actor.is_none()) else {
+                continue;
+            };
+            for c in &m.info.commands {
+                let n = c.prefix.split(' ').count();
+                let matches =
+                    words.len() >= n && c.prefix.split(' ').zip(words).all(|(a, b)| a == b);
+                if matches && best.as_ref().is_none_or(|(_, p)| p.split(' ').count() < n) {
+                    best = Some((name.clone(), c.prefix.clone()));
+                }
+            }
+        }
+        best
     }
 
     /// Whether `name` is a known module.

@@ -1,1 +1,186 @@
-fn main() {}
+//! Project tasks: `cargo xtask run`, `cargo xtask test`, `cargo xtask guests`.
+//!
+//! Each task installs what it needs first (the wasm32-wasip2 target), so the two README
+//! commands work on a fresh machine with only rustup's toolchain.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  run [SERVE ARGS...]  build the example modules and the daemon, then run `wasmgr serve` with them
+  test                 the whole test suite: fmt, clippy, unit and integration tests, guest SDK tests
+  guests               build the example modules and stage them in target/modules";
+
+/// Guest workspaces, built for wasm32-wasip2.
+const GUEST_WORKSPACES: &[&str] = &["modules", "tests/guests"];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(),
+        Some("guests") => {
+            stage_modules().map(|dir| println!("modules staged in {}", dir.display()))
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("xtask: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn status(mut c: Command) -> Result<()> {
+    eprintln!("xtask: {c:?}");
+    let s = c.status().with_context(|| format!("cannot run {c:?}"))?;
+    if !s.success() {
+        bail!("{c:?} failed ({s})");
+    }
+    Ok(())
+}
+
+/// `rustup target add` is idempotent; RUSTUP_AUTO_INSTALL=0 machines need it done explicitly.
+fn ensure_wasm_target() -> Result<()> {
+    let mut c = Command::new("rustup");
+    c.current_dir(root())
+        .args(["target", "add", "wasm32-wasip2"]);
+    match c.status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => bail!("`rustup target add wasm32-wasip2` failed ({s})"),
+        Err(e) => {
+            eprintln!(
+                "xtask: rustup not found ({e}); assuming the wasm32-wasip2 target is installed"
+            );
+            Ok(())
+        }
+    }
+}
+
+fn build_guests(workspace: &str) -> Result<()> {
+    let mut c = cargo();
+    c.args([
+        "build",
+        "--release",
+        "--target",
+        "wasm32-wasip2",
+        "--manifest-path",
+    ])
+    .arg(format!("{workspace}/Cargo.toml"))
+    .arg("--target-dir")
+    .arg(root().join("target/wasm"));
+    status(c)
+}
+
+/// Build the example modules and copy them (with their manifests) to target/modules.
+fn stage_modules() -> Result<PathBuf> {
+    ensure_wasm_target()?;
+    build_guests("modules")?;
+    let out = root().join("target/modules");
+    std::fs::create_dir_all(&out)?;
+    let built = root().join("target/wasm/wasm32-wasip2/release");
+    for entry in std::fs::read_dir(root().join("modules"))? {
+        let dir = entry?.path();
+        if !dir.join("Cargo.toml").is_file() {
+            continue;
+        }
+        let Some(name) = dir.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        let wasm = built.join(format!("{name}.wasm"));
+        std::fs::copy(&wasm, out.join(format!("{name}.wasm")))
+            .with_context(|| format!("copy {}", wasm.display()))?;
+        let manifest = dir.join(format!("{name}.toml"));
+        if manifest.is_file() {
+            std::fs::copy(&manifest, out.join(format!("{name}.toml")))?;
+        }
+    }
+    Ok(out)
+}
+
+fn run(serve_args: &[String]) -> Result<()> {
+    let modules = stage_modules()?;
+    let mut c = cargo();
+    c.args(["build", "-p", "wasmgr"]);
+    status(c)?;
+    let bin = root().join("target/debug/wasmgr");
+    eprintln!(
+        "xtask: starting the daemon; in another terminal try:\n  ./target/debug/wasmgr --help\n  ./target/debug/wasmgr hello\n  ./target/debug/wasmgr antigravity ls objects --format yaml\n"
+    );
+    let mut c = Command::new(&bin);
+    c.arg("serve")
+        .arg("--modules")
+        .arg(&modules)
+        .args(serve_args);
+    status(c)
+}
+
+fn test() -> Result<()> {
+    ensure_wasm_target()?;
+    let mut c = cargo();
+    c.args(["fmt", "--all", "--check"]);
+    status(c)?;
+    for ws in GUEST_WORKSPACES.iter().chain(&["guest-sdk/rust"]) {
+        let mut c = cargo();
+        c.args(["fmt", "--all", "--check", "--manifest-path"])
+            .arg(format!("{ws}/Cargo.toml"));
+        status(c)?;
+    }
+    let mut c = cargo();
+    c.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    status(c)?;
+    for ws in GUEST_WORKSPACES {
+        let mut c = cargo();
+        c.args([
+            "clippy",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
+        .arg(format!("{ws}/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(root().join("target/wasm"))
+        .args(["--", "-D", "warnings"]);
+        status(c)?;
+    }
+    // The SDK's pure logic (formatting, argument mapping, dispatch) is tested on the host.
+    let mut c = cargo();
+    c.args([
+        "test",
+        "--manifest-path",
+        "guest-sdk/rust/Cargo.toml",
+        "--target-dir",
+    ])
+    .arg(root().join("target/sdk-host"));
+    status(c)?;
+    let mut c = cargo();
+    c.args(["test", "--workspace"]);
+    status(c)
+}

@@ -120,8 +120,11 @@ impl SnapshotSource {
     }
 
     /// A snapshot from a directory of files named like the embedded one. Every file is read
-    /// into memory once, here; every `.json` file must parse, and the files in
-    /// [`REQUIRED_FILES`] must be present with the right JSON types.
+    /// into memory once, here; every `.json` file must parse, and `get_mgr_id.json`,
+    /// `version.json`, `release_name.json` (JSON strings) and `have_mon_connection.json` (a JSON
+    /// boolean) must be present. Other files may be missing: the calls they answer then fail with
+    /// [`SourceError::NotFound`] naming the file, or give ceph-mgr's answer for an unknown
+    /// daemon or host.
     pub fn from_dir(path: impl AsRef<Path>) -> Result<Self, SourceError> {
         let dir = path.as_ref();
         let io = |what: &Path, source: std::io::Error| SourceError::Io {
@@ -382,8 +385,10 @@ impl SnapshotSource {
     /// The names `get()` accepts, for error messages.
     fn valid_names(&self) -> String {
         let mut names: Vec<&str> = DATA_NAMES.to_vec();
+        // Captures of the `osd_map*`/`config*` quirk (`osd_map_crush_text`) are no real names.
+        let quirk = |name: &str| name.starts_with("osd_map") || name.starts_with("config");
         for name in self.data_names() {
-            if !names.contains(&name) {
+            if !names.contains(&name) && !quirk(name) {
                 names.push(name);
             }
         }
@@ -824,7 +829,7 @@ fn is_daemon_type(svc_type: &str) -> bool {
 }
 
 /// An option value from `get.config.json` typed as ceph-mgr's `get_python_typed_option_value`
-/// would type it, judged from the text alone (see [`SnapshotSource::ceph_option`]).
+/// would type it, judged from the text alone (see `ceph_option` on [`SnapshotSource`]).
 fn typed_option_value(text: &str) -> Value {
     match text {
         "true" => return Value::Bool(true),
@@ -960,6 +965,7 @@ mod tests {
             assert!(msg.contains(&format!("`{name}`")), "{msg}");
             assert!(msg.contains("osd_map_tree"), "{msg}");
             assert!(msg.contains("pg_progress"), "{msg}");
+            assert!(!msg.contains("osd_map_crush_text"), "{msg}");
             assert!(msg.contains("device <devid>"), "{msg}");
         }
     }

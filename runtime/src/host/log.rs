@@ -11,10 +11,10 @@ pub(crate) const PANIC_PREFIX: &str = "panic: ";
 
 impl Host for ModuleCtx {
     fn log(&mut self, level: Level, message: String) {
-        if level == Level::Critical {
-            if let Some(p) = message.strip_prefix(PANIC_PREFIX) {
-                self.last_panic = Some(truncate(p, limits::LOG_LINE_BYTES).to_owned());
-            }
+        if level == Level::Critical
+            && let Some(p) = message.strip_prefix(PANIC_PREFIX)
+        {
+            self.last_panic = Some(truncate(p, limits::LOG_LINE_BYTES).to_owned());
         }
         self.env
             .log(level, truncate(&message, limits::LOG_LINE_BYTES));

@@ -1,0 +1,13 @@
+# One-liners over `cargo xtask`; the logic lives in xtask/.
+
+# Build the example modules and the daemon, then run it.
+run *ARGS:
+    cargo xtask run {{ARGS}}
+
+# The whole test suite (what CI runs).
+test:
+    cargo xtask test
+
+# Build and stage the example modules in target/modules.
+guests:
+    cargo xtask guests
