@@ -241,13 +241,8 @@ impl Manager {
         let (entry, args) = {
             let table = self.supervisor.commands();
             let Some((entry, rest)) = table.lookup(&req.words) else {
-                if let Some((module, prefix)) = self.supervisor.inactive_command(&req.words) {
-                    return CommandReply::err(
-                        95,
-                        format!(
-                            "module '{module}' is not enabled (required by command '{prefix}'): run 'wasmgr module enable {module}'"
-                        ),
-                    );
+                if let Some(why) = self.supervisor.inactive_command(&req.words) {
+                    return CommandReply::err(why.errno, why.message);
                 }
                 return CommandReply::err(
                     22,

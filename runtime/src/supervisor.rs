@@ -559,11 +559,11 @@ impl Supervisor {
             .and_then(|s| s.loaded.as_ref().map(|m| m.env.clone()))
     }
 
-    /// For words that match no served command: the loaded but not running module that
-    /// declares a command they start with, and that command's prefix.
-    pub fn inactive_command(&self, words: &[String]) -> Option<(String, String)> {
+    /// For words that match no served command: if a loaded but not running module declares a
+    /// command they start with, why that command cannot run now.
+    pub fn inactive_command(&self, words: &[String]) -> Option<CallFailure> {
         let slots = self.slots();
-        let mut best: Option<(String, String)> = None;
+        let mut best: Option<(&String, &Slot, &str)> = None;
         for (name, slot) in slots.iter() {
             let Some(m) = slot.loaded.as_ref().filter(|_| slot.actor.is_none()) else {
                 continue;
@@ -572,12 +572,20 @@ impl Supervisor {
                 let n = c.prefix.split(' ').count();
                 let matches =
                     words.len() >= n && c.prefix.split(' ').zip(words).all(|(a, b)| a == b);
-                if matches && best.as_ref().is_none_or(|(_, p)| p.split(' ').count() < n) {
-                    best = Some((name.clone(), c.prefix.clone()));
+                if matches && best.is_none_or(|(_, _, p)| p.split(' ').count() < n) {
+                    best = Some((name, slot, c.prefix.as_str()));
                 }
             }
         }
-        best
+        best.map(|(name, slot, prefix)| match &slot.state {
+            ModuleState::Failed { .. } => not_running(name, &slot.state),
+            _ => CallFailure {
+                errno: 95,
+                message: format!(
+                    "module '{name}' is not enabled (required by command '{prefix}'): run 'wasmgr module enable {name}'"
+                ),
+            },
+        })
     }
 
     /// Whether `name` is a known module.

@@ -116,7 +116,13 @@ impl fmt::Display for TrapKind {
                 requested.div_ceil(1 << 20)
             ),
             TrapKind::Panic { message } => write!(f, "panicked: {message}"),
-            TrapKind::Trap { code } => write!(f, "trapped: {code}"),
+            TrapKind::Trap { code } => {
+                write!(
+                    f,
+                    "trapped: {}",
+                    code.strip_prefix("wasm trap: ").unwrap_or(code)
+                )
+            }
             TrapKind::Host { message } => write!(f, "failed: {message}"),
         }
     }
