@@ -114,39 +114,35 @@ impl Client {
         })
     }
 
-    fn unreachable(&self, e: ureq::Error) -> (i32, String) {
-        (
-            111,
-            format!(
-                "cannot reach the daemon at {}: {e}; is 'wasmgr serve' running?",
-                self.base
-            ),
+    fn commands(&self) -> Result<Vec<CommandInfo>, (i32, String)> {
+        let req = self.agent.get(format!("{}/v1/commands", self.base));
+        Self::answer(
+            req.header("authorization", format!("Bearer {}", self.token))
+                .call(),
+            &self.base,
         )
     }
 
-    fn commands(&self) -> Result<Vec<CommandInfo>, (i32, String)> {
-        let mut resp = self
-            .agent
-            .get(format!("{}/v1/commands", self.base))
-            .header("authorization", format!("Bearer {}", self.token))
-            .call()
-            .map_err(|e| self.unreachable(e))?;
-        if resp.status() != 200 {
-            let body = resp.body_mut().read_to_string().unwrap_or_default();
-            return Err((13, format!("daemon refused: {} {body}", resp.status())));
-        }
-        resp.body_mut()
-            .read_json()
-            .map_err(|e| (5, format!("bad answer from the daemon: {e}")))
+    fn command(&self, body: &CommandRequest) -> Result<CommandReply, (i32, String)> {
+        let req = self.agent.post(format!("{}/v1/command", self.base));
+        Self::answer(
+            req.header("authorization", format!("Bearer {}", self.token))
+                .send_json(body),
+            &self.base,
+        )
     }
 
-    fn command(&self, req: &CommandRequest) -> Result<CommandReply, (i32, String)> {
-        let mut resp = self
-            .agent
-            .post(format!("{}/v1/command", self.base))
-            .header("authorization", format!("Bearer {}", self.token))
-            .send_json(req)
-            .map_err(|e| self.unreachable(e))?;
+    /// The daemon's JSON answer, or why there is none.
+    fn answer<T: serde::de::DeserializeOwned>(
+        resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        base: &str,
+    ) -> Result<T, (i32, String)> {
+        let mut resp = resp.map_err(|e| {
+            (
+                111,
+                format!("cannot reach the daemon at {base}: {e}; is 'wasmgr serve' running?"),
+            )
+        })?;
         if resp.status() != 200 {
             let body = resp.body_mut().read_to_string().unwrap_or_default();
             return Err((13, format!("daemon refused: {} {body}", resp.status())));

@@ -10,11 +10,13 @@ use crate::bindings::{ArgType, CommandArg, CommandDecl, OptionValue, Perm};
 use crate::command;
 use crate::format::{self, Format, render};
 use crate::health;
+use crate::limits;
 use crate::manager::{CommandReply, Manager, perm_name};
 use crate::module_env::{ModuleEnv, OptionAccessError};
 use crate::options;
-use crate::persist::Space;
+use crate::persist::{PersistError, Space};
 use crate::supervisor::ModuleState;
+use crate::supervisor::OpError;
 
 fn arg(name: &str, required: bool) -> CommandArg {
     CommandArg {
@@ -144,106 +146,19 @@ pub fn run(
     inbuf: &str,
 ) -> CommandReply {
     let arg = |n: &str| s(args, n).unwrap_or_default();
+    let done = |r: Result<(), OpError>| match r {
+        Ok(()) => CommandReply::ok(""),
+        Err(e) => CommandReply::err(e.errno, e.message),
+    };
     match prefix {
         "module ls" => module_ls(m, fmt),
-        "module enable" => match m.supervisor.enable(arg("module")) {
-            Ok(()) => CommandReply::ok(""),
-            Err(e) => CommandReply::err(e.errno, e.message),
-        },
-        "module disable" => match m.supervisor.disable(arg("module")) {
-            Ok(()) => CommandReply::ok(""),
-            Err(e) => CommandReply::err(e.errno, e.message),
-        },
+        "module enable" => done(m.supervisor.enable(arg("module"))),
+        "module disable" => done(m.supervisor.disable(arg("module"))),
         "module info" => module_info(m, arg("module"), fmt),
         "config get" => config_get(m, arg("key"), fmt),
         "config set" => config_set(m, arg("key"), Some(arg("value"))),
         "config rm" => config_set(m, arg("key"), None),
         "config ls" => config_ls(m, s(args, "module"), fmt),
-        "config-key get" => match m.persist.get(Space::Kv, arg("key")) {
-            Ok(Some(v)) => CommandReply::ok(v),
-            Ok(None) => CommandReply::err(
-                2,
-                format!(
-                    "error obtaining '{}': (2) No such file or directory",
-                    arg("key")
-                ),
-            ),
-            Err(e) => CommandReply::err(5, e.to_string()),
-        },
-        "config-key set" => {
-            let key = arg("key");
-            let value = s(args, "val").unwrap_or(inbuf);
-            if value.len() > crate::limits::KV_VALUE_BYTES {
-                return CommandReply::err(
-                    7,
-                    format!(
-                        "value of {} bytes is over the limit of {} bytes",
-                        value.len(),
-                        crate::limits::KV_VALUE_BYTES
-                    ),
-                );
-            }
-            match m.persist.set(Space::Kv, key, Some(value)) {
-                Ok(()) => CommandReply {
-                    retval: 0,
-                    stdout: String::new(),
-                    stderr: format!("set {key}"),
-                },
-                Err(e) => CommandReply::err(5, e.to_string()),
-            }
-        }
-        "config-key rm" => match m.persist.set(Space::Kv, arg("key"), None) {
-            Ok(()) => CommandReply {
-                retval: 0,
-                stdout: String::new(),
-                stderr: "key deleted".into(),
-            },
-            Err(e) => CommandReply::err(5, e.to_string()),
-        },
-        "config-key exists" => match m.persist.get(Space::Kv, arg("key")) {
-            Ok(Some(_)) => CommandReply {
-                retval: 0,
-                stdout: String::new(),
-                stderr: format!("key '{}' exists", arg("key")),
-            },
-            Ok(None) => CommandReply::err(2, format!("key '{}' doesn't exist", arg("key"))),
-            Err(e) => CommandReply::err(5, e.to_string()),
-        },
-        "config-key ls" => match m.persist.list(Space::Kv, "") {
-            Ok(rows) => {
-                let keys: Vec<&String> = rows.iter().map(|(k, _)| k).collect();
-                let v = json!(keys);
-                CommandReply::ok(render(
-                    &v,
-                    if fmt == Format::Plain {
-                        Format::JsonPretty
-                    } else {
-                        fmt
-                    },
-                    String::new,
-                ))
-            }
-            Err(e) => CommandReply::err(5, e.to_string()),
-        },
-        "config-key dump" => match m.persist.list(Space::Kv, s(args, "key").unwrap_or("")) {
-            Ok(rows) => {
-                let map: Map<String, Value> = rows
-                    .into_iter()
-                    .map(|(k, v)| (k, Value::String(v)))
-                    .collect();
-                let v = Value::Object(map);
-                CommandReply::ok(render(
-                    &v,
-                    if fmt == Format::Plain {
-                        Format::JsonPretty
-                    } else {
-                        fmt
-                    },
-                    String::new,
-                ))
-            }
-            Err(e) => CommandReply::err(5, e.to_string()),
-        },
         "health" | "health detail" => {
             let detail = prefix == "health detail";
             let checks = m.health_checks();
@@ -251,8 +166,87 @@ pub fn run(
             CommandReply::ok(render(&v, fmt, || health::to_plain(&checks, detail)))
         }
         "status" => status(m, fmt),
+        _ if prefix.starts_with("config-key ") => config_key(m, prefix, args, fmt, inbuf)
+            .unwrap_or_else(|e| CommandReply::err(5, e.to_string())),
         other => CommandReply::err(22, format!("no built-in command '{other}'")),
     }
+}
+
+/// A success whose only output is a note on stderr, as `ceph config-key set` prints.
+fn noted(note: String) -> CommandReply {
+    CommandReply {
+        retval: 0,
+        stdout: String::new(),
+        stderr: note,
+    }
+}
+
+/// The `config-key` commands: the operator's view of the KV space, answered as the `ceph`
+/// CLI answers them. Listings default to indented JSON, as Ceph's do.
+fn config_key(
+    m: &Manager,
+    prefix: &str,
+    args: &Map<String, Value>,
+    fmt: Format,
+    inbuf: &str,
+) -> Result<CommandReply, PersistError> {
+    let key = s(args, "key").unwrap_or_default();
+    let listing = if fmt == Format::Plain {
+        Format::JsonPretty
+    } else {
+        fmt
+    };
+    Ok(match prefix {
+        "config-key get" => match m.persist.get(Space::Kv, key)? {
+            Some(v) => CommandReply::ok(v),
+            None => CommandReply::err(
+                2,
+                format!("error obtaining '{key}': (2) No such file or directory"),
+            ),
+        },
+        "config-key set" => {
+            let value = s(args, "val").unwrap_or(inbuf);
+            if value.len() > limits::KV_VALUE_BYTES {
+                return Ok(CommandReply::err(
+                    7,
+                    format!(
+                        "value of {} bytes is over the limit of {} bytes",
+                        value.len(),
+                        limits::KV_VALUE_BYTES
+                    ),
+                ));
+            }
+            m.persist.set(Space::Kv, key, Some(value))?;
+            noted(format!("set {key}"))
+        }
+        "config-key rm" => {
+            m.persist.set(Space::Kv, key, None)?;
+            noted("key deleted".into())
+        }
+        "config-key exists" => match m.persist.get(Space::Kv, key)? {
+            Some(_) => noted(format!("key '{key}' exists")),
+            None => CommandReply::err(2, format!("key '{key}' doesn't exist")),
+        },
+        "config-key ls" => {
+            let keys: Vec<String> = m
+                .persist
+                .list(Space::Kv, "")?
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            CommandReply::ok(render(&json!(keys), listing, String::new))
+        }
+        "config-key dump" => {
+            let map: Map<String, Value> = m
+                .persist
+                .list(Space::Kv, key)?
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect();
+            CommandReply::ok(render(&Value::Object(map), listing, String::new))
+        }
+        other => CommandReply::err(22, format!("no built-in command '{other}'")),
+    })
 }
 
 fn state_reason(state: &ModuleState) -> Option<String> {

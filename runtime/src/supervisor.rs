@@ -81,6 +81,20 @@ struct Slot {
     last_trap: Option<String>,
 }
 
+impl Slot {
+    fn discovered(path: &Path) -> Slot {
+        Slot {
+            path: path.to_owned(),
+            state: ModuleState::Discovered,
+            loaded: None,
+            actor: None,
+            generation: 0,
+            traps: VecDeque::new(),
+            last_trap: None,
+        }
+    }
+}
+
 /// A row of `module ls`.
 #[derive(Clone)]
 pub struct ModuleSummary {
@@ -177,15 +191,9 @@ impl Supervisor {
         {
             let mut slots = self.slots();
             for (name, path) in &names {
-                slots.entry(name.clone()).or_insert_with(|| Slot {
-                    path: path.clone(),
-                    state: ModuleState::Discovered,
-                    loaded: None,
-                    actor: None,
-                    generation: 0,
-                    traps: VecDeque::new(),
-                    last_trap: None,
-                });
+                slots
+                    .entry(name.clone())
+                    .or_insert_with(|| Slot::discovered(path));
             }
         }
         for (name, _) in names {
@@ -340,15 +348,9 @@ impl Supervisor {
                     ),
                 ));
             }
-            self.slots().entry(name.to_owned()).or_insert_with(|| Slot {
-                path,
-                state: ModuleState::Discovered,
-                loaded: None,
-                actor: None,
-                generation: 0,
-                traps: VecDeque::new(),
-                last_trap: None,
-            });
+            self.slots()
+                .entry(name.to_owned())
+                .or_insert_with(|| Slot::discovered(&path));
         }
         self.persist
             .set(Space::Modules, name, Some("true"))
