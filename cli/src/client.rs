@@ -279,7 +279,7 @@ fn help(args: &Args) -> i32 {
                 );
             }
             for c in matching {
-                println!("{}", help_line(c));
+                println!("{}", c.help);
             }
             0
         }
@@ -289,9 +289,4 @@ fn help(args: &Args) -> i32 {
             if args.help { 0 } else { errno }
         }
     }
-}
-
-/// `usage  description`, with descriptions aligned as in `ceph --help`.
-fn help_line(c: &CommandInfo) -> String {
-    format!("{:<44}{}", format!("{}  ", c.usage), c.desc)
 }

@@ -9,14 +9,16 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use wasmgr_runtime::cluster::{ClusterSource, SnapshotSource};
+use wasmgr_runtime::host_config::HostConfigFile;
 use wasmgr_runtime::manager::{
     ClientPerm, CommandInfo, CommandReply, CommandRequest, HostConfig, Manager,
 };
 
 use crate::admin::{self, Endpoint};
 
-const USAGE: &str = "usage: wasmgr serve [--data DIR] [--modules DIR] [--listen ADDR] [--cluster SOURCE] [--cache DIR]
-                    [--debug-mgr LEVEL]
+const USAGE: &str =
+    "usage: wasmgr serve [--data DIR] [--modules DIR] [--listen ADDR] [--cluster SOURCE]
+                    [--config FILE] [--cache DIR] [--debug-mgr LEVEL]
 
   --data DIR        state: database, compiled-module cache, admin endpoint
                     (default: $WASMGR_DATA, else $XDG_STATE_HOME/wasmgr, else ~/.local/state/wasmgr)
@@ -24,6 +26,8 @@ const USAGE: &str = "usage: wasmgr serve [--data DIR] [--modules DIR] [--listen 
   --listen ADDR     admin API address, loopback only (default: 127.0.0.1:0, a free port)
   --cluster SOURCE  cluster state: 'snapshot' (the embedded Ceph 16.2 capture, default)
                     or 'snapshot:DIR' (a directory of JSON files with the same names)
+  --config FILE     host configuration (TOML): module_slots, debug_mgr, and [limits] to lower
+                    every module's ceilings
   --cache DIR       compiled-module cache, may be shared by daemons (default: DIR/cache)
   --debug-mgr LEVEL the daemon's log level in Ceph notation, used by modules whose log_level
                     is empty (default: 2/5)
@@ -36,6 +40,7 @@ struct Args {
     cluster: String,
     debug_mgr: String,
     cache: Option<PathBuf>,
+    config: Option<PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -46,6 +51,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
         cluster: "snapshot".into(),
         debug_mgr: "2/5".into(),
         cache: None,
+        config: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -79,6 +85,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--cluster" => a.cluster = value()?,
             "--debug-mgr" => a.debug_mgr = value()?,
             "--cache" => a.cache = Some(PathBuf::from(value()?)),
+            "--config" => a.config = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown option '{other}'")),
         }
     }
@@ -152,6 +159,11 @@ fn run(args: Args) -> anyhow::Result<()> {
     let mut config = HostConfig::new(args.data.clone(), modules.clone(), cluster);
     config.debug_mgr = args.debug_mgr.clone();
     config.cache_dir = args.cache.clone();
+    if let Some(path) = &args.config {
+        HostConfigFile::load(path)
+            .and_then(|f| f.apply(&mut config))
+            .map_err(anyhow::Error::msg)?;
+    }
     let started = std::time::Instant::now();
     let manager = Arc::new(Manager::start(config)?);
     let list = manager.supervisor().list();

@@ -6,7 +6,7 @@ use std::time::UNIX_EPOCH;
 
 use serde_json::{Map, Value, json};
 
-use crate::bindings::{ArgType, CommandArg, CommandDecl, OptionValue, Perm};
+use crate::bindings::{ArgType, CommandArg, CommandDecl, ErrorCode, OptionValue, Perm};
 use crate::command;
 use crate::format::{self, Format, render};
 use crate::health;
@@ -344,6 +344,7 @@ fn module_info(m: &Manager, name: &str, fmt: Format) -> CommandReply {
                     "default": option_json(&d.default),
                     "value": option_json(&env.option(&d.name, false).ok().flatten()),
                     "desc": d.desc,
+                    "runtime": d.runtime,
                 })
             })
             .collect();
@@ -415,8 +416,11 @@ fn module_env(m: &Manager, module: &str) -> Result<std::sync::Arc<ModuleEnv>, Co
     }
 }
 
-fn option_error(e: OptionAccessError) -> CommandReply {
+/// An option failure as a reply: reading an undeclared option is ENOENT, as `ceph config
+/// get` answers; every other option error (including setting an undeclared one) is EINVAL.
+fn option_error(e: OptionAccessError, reading: bool) -> CommandReply {
     let errno = match &e {
+        OptionAccessError::Option(o) if reading && o.error_code() == ErrorCode::NotFound => 2,
         OptionAccessError::Option(_) => 22,
         OptionAccessError::Persist(_) => 5,
     };
@@ -436,7 +440,7 @@ fn config_get(m: &Manager, key: &str, fmt: Format) -> CommandReply {
         Ok(v) => CommandReply::ok(render(&option_json(&v), fmt, || {
             format!("{}\n", option_text(&v))
         })),
-        Err(e) => option_error(e),
+        Err(e) => option_error(e, true),
     }
 }
 
@@ -455,7 +459,7 @@ fn config_set(m: &Manager, key: &str, value: Option<&str>) -> CommandReply {
     };
     match env.set_option(option, typed, localized) {
         Ok(()) => CommandReply::ok(""),
-        Err(e) => option_error(e),
+        Err(e) => option_error(e, false),
     }
 }
 

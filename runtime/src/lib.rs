@@ -36,6 +36,7 @@ pub mod engine;
 pub mod format;
 pub mod health;
 pub mod host;
+pub mod host_config;
 pub mod limits;
 pub mod loader;
 pub mod manager;

@@ -82,10 +82,9 @@ pub const TRAPS_BEFORE_FAILED: usize = 5;
 /// See [`TRAPS_BEFORE_FAILED`].
 pub const TRAP_WINDOW: Duration = Duration::from_secs(60);
 /// Delay before re-instantiating after the second trap in the window; it doubles per further
-/// trap (the first restart is immediate), up to [`RESTART_BACKOFF_MAX`].
+/// trap (the first restart is immediate), so a module that keeps trapping spends at most
+/// 100 + 200 + 400 ms in backoff before it is failed.
 pub const RESTART_BACKOFF: Duration = Duration::from_millis(100);
-/// See [`RESTART_BACKOFF`].
-pub const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 /// The per-module limits in force. Built from the constants above ([`Limits::default`]),
 /// possibly lowered by the host configuration and by the module's manifest.
@@ -141,10 +140,11 @@ pub struct LimitOverrides {
     pub log_lines_per_sec: Option<u32>,
 }
 
-/// A limit that was asked to go above its ceiling.
+/// A limit that was asked to go above its ceiling, or to zero.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error(
-    "{name} = {asked} is above the host's ceiling of {ceiling}: a manifest may only lower limits; remove the line or use a value up to {ceiling}"
+    "{name} = {asked} is {}; a manifest may only lower limits: remove the line or use a value from 1 to {ceiling}, the host's ceiling",
+    if *asked == 0 { "zero" } else { "above the host's ceiling" }
 )]
 pub struct RaiseRefused {
     /// The limit's name as written in the file.
@@ -167,11 +167,6 @@ impl Limits {
             match asked {
                 None => Ok(ceiling),
                 Some(a) if a <= ceiling && a > 0 => Ok(a),
-                Some(a) if a == 0 => Err(RaiseRefused {
-                    name,
-                    asked: a,
-                    ceiling,
-                }),
                 Some(a) => Err(RaiseRefused {
                     name,
                     asked: a,
@@ -228,6 +223,16 @@ mod tests {
             })
             .unwrap_err();
         assert_eq!(err.name, "memory_mib");
-        assert!(err.to_string().contains("ceiling of 64"), "{err}");
+        assert!(err.to_string().contains("from 1 to 64"), "{err}");
+        let zero = base
+            .lowered_by(&LimitOverrides {
+                deadline_ms: Some(0),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(
+            zero.to_string().starts_with("deadline_ms = 0 is zero;"),
+            "{zero}"
+        );
     }
 }

@@ -133,6 +133,8 @@ pub struct CommandInfo {
     pub prefix: String,
     /// The generated usage, e.g. `hello [<person_name>]`.
     pub usage: String,
+    /// The `--help` line: usage and description, aligned.
+    pub help: String,
     /// One line of description.
     pub desc: String,
     /// `r`, `w` or `rw`.
@@ -194,7 +196,10 @@ impl Manager {
         };
         let loader = Loader::new(
             engine,
-            &config.data_dir.join("cache"),
+            &config
+                .cache_dir
+                .clone()
+                .unwrap_or_else(|| config.data_dir.join("cache")),
             services,
             config.limits.clone(),
         )
@@ -238,9 +243,16 @@ impl Manager {
             Ok(f) => f,
             Err(e) => return CommandReply::err(22, e),
         };
-        let (entry, args) = {
+        // The table lock is held only for the lookup: the supervisor takes its slots lock
+        // before the table lock, so nothing here may take the slots lock while holding it.
+        let found = {
             let table = self.supervisor.commands();
-            let Some((entry, rest)) = table.lookup(&req.words) else {
+            table
+                .lookup(&req.words)
+                .map(|(entry, rest)| (entry.clone(), rest.to_vec()))
+        };
+        let (entry, args) = {
+            let Some((entry, rest)) = found else {
                 if let Some(why) = self.supervisor.inactive_command(&req.words) {
                     return CommandReply::err(why.errno, why.message);
                 }
@@ -262,8 +274,8 @@ impl Manager {
                     ),
                 );
             }
-            match command::parse_args(&entry.decl, rest, req.format.as_deref()) {
-                Ok(map) => (entry.clone(), map),
+            match command::parse_args(&entry.decl, &rest, req.format.as_deref()) {
+                Ok(map) => (entry, map),
                 Err(e) => return CommandReply::err(22, format!("{}\nusage: {usage}", e.message())),
             }
         };
@@ -298,6 +310,7 @@ impl Manager {
             .map(|e| CommandInfo {
                 prefix: e.decl.prefix.clone(),
                 usage: command::usage(&e.decl),
+                help: command::help_line(&e.decl),
                 desc: e.decl.desc.clone(),
                 perm: perm_name(e.decl.perm).into(),
                 poll: e.decl.poll,

@@ -1,10 +1,12 @@
 //! The supervisor: owns every module's lifecycle state and is the only code that changes it.
 //!
 //! ```text
-//! Discovered ──load──▶ Loaded ──enable──▶ Running ──trap×N──▶ Failed{reason, since}
-//!                        ▲                   │  ▲ restart (backoff)    │
-//!                        │                   ▼  │                      ▼
-//!                        └──────────────── Disabled ◀──disable── (any) ──enable──▶ Running
+//!                ┌─ load fails ───────────────────────▶ Failed{reason, since}
+//! Discovered ────┼─ load, enabled ──▶ Running ─ trap×N ─▶ Failed     ▲
+//!                └─ load, disabled ─▶ Disabled             │ trap   │
+//!                                        ▲        Running ◀┘ restart │
+//!  Running / Failed ─── disable ─────────┘                          │
+//!  Disabled / Failed ── enable (reloads the file) ─▶ Running ───────┘
 //! ```
 //!
 //! A trap restarts the module's instance (the first immediately, later ones after a doubling
@@ -35,8 +37,6 @@ pub const CALLER_WAIT: Duration = Duration::from_secs(60);
 pub enum ModuleState {
     /// Its file was found; not loaded yet.
     Discovered,
-    /// Compiled and described; no instance runs.
-    Loaded,
     /// An instance runs and serves its commands.
     Running,
     /// Stopped by the host: it could not load, or it trapped too often.
@@ -55,7 +55,6 @@ impl ModuleState {
     pub fn name(&self) -> &'static str {
         match self {
             ModuleState::Discovered => "discovered",
-            ModuleState::Loaded => "loaded",
             ModuleState::Running => "running",
             ModuleState::Failed { .. } => "failed",
             ModuleState::Disabled => "disabled",
@@ -356,11 +355,11 @@ impl Supervisor {
             .set(Space::Modules, name, Some("true"))
             .map_err(|e| op_err(5, e.to_string()))?;
         {
-            // A failed module restarts from a fresh load of its file, so an operator who
-            // replaced the file gets the new code.
+            // Enabling loads the file afresh (the compile cache makes that cheap), so an
+            // operator who replaced the component or its manifest gets the new one.
             let mut slots = self.slots();
             if let Some(slot) = slots.get_mut(name)
-                && matches!(slot.state, ModuleState::Failed { .. })
+                && slot.state != ModuleState::Running
             {
                 slot.loaded = None;
             }
@@ -510,8 +509,7 @@ impl Supervisor {
         let delay = if n <= 1 {
             Duration::ZERO
         } else {
-            (limits::RESTART_BACKOFF * 2u32.saturating_pow(n as u32 - 2))
-                .min(limits::RESTART_BACKOFF_MAX)
+            limits::RESTART_BACKOFF * 2u32.saturating_pow(n as u32 - 2)
         };
         TrapDecision::Restart { delay }
     }

@@ -433,19 +433,20 @@ fn strip_arg_attrs(method: &mut ImplItemFn) {
 }
 
 /// A prefix is one or more words separated by single spaces, as Ceph's command descriptions
-/// write them; anything else could never match what the host sends.
+/// write them, of the characters the host accepts (it refuses any other prefix when the
+/// module is enabled).
 fn check_prefix(prefix: &LitStr, errors: &mut Errors) {
     let value = prefix.value();
     let words: Vec<&str> = value.split(' ').collect();
     let well_formed = words.iter().all(|w| {
         !w.is_empty()
             && w.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_".contains(c))
     });
     if !well_formed {
         errors.push(syn::Error::new(
             prefix.span(),
-            "a prefix is words of letters, digits, '-' and '_' separated by single spaces",
+            "a prefix is words of lower-case letters, digits, '-' and '_' separated by single spaces",
         ));
     }
 }

@@ -1,0 +1,93 @@
+//! The host configuration file: how this host provides for its modules (`wasmgr serve
+//! --config FILE`). The module manifest says what one module needs; this file says what the
+//! host allows every module.
+//!
+//! ```toml
+//! module_slots = 256       # instance slots in the engine's pool
+//! debug_mgr = "4/5"        # the daemon's log level, for modules whose log_level is empty
+//! [limits]                 # lower the ceilings of every module (never raise them)
+//! memory_mib = 32
+//! deadline_ms = 500
+//! ```
+//!
+//! Unknown keys are errors, so a typo never silently leaves a ceiling where it was.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::limits::LimitOverrides;
+use crate::manager::HostConfig;
+
+/// A parsed host configuration file.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HostConfigFile {
+    /// Instance slots in the engine's pool (at most this many modules load).
+    #[serde(default)]
+    pub module_slots: Option<u32>,
+    /// The daemon's `debug_mgr` level in Ceph notation.
+    #[serde(default)]
+    pub debug_mgr: Option<String>,
+    /// Lowered ceilings for every module.
+    #[serde(default)]
+    pub limits: LimitOverrides,
+}
+
+impl HostConfigFile {
+    /// Read and parse `path`.
+    pub fn load(path: &Path) -> Result<HostConfigFile, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| {
+            format!(
+                "{}: {}; see the README's host configuration section for the keys",
+                path.display(),
+                e.to_string().trim_end().replace('\n', " ")
+            )
+        })
+    }
+
+    /// Apply this file to `config`: lower its limits, set its slots and log level.
+    pub fn apply(&self, config: &mut HostConfig) -> Result<(), String> {
+        config.limits = config
+            .limits
+            .lowered_by(&self.limits)
+            .map_err(|e| format!("host config: {e}"))?;
+        if let Some(n) = self.module_slots {
+            if n == 0 {
+                return Err("host config: module_slots must be at least 1".into());
+            }
+            config.module_slots = n;
+        }
+        if let Some(d) = &self.debug_mgr {
+            config.debug_mgr = d.clone();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_and_raised_limits_are_refused() {
+        let err = toml::from_str::<HostConfigFile>("module_slot = 3\n").unwrap_err();
+        assert!(err.to_string().contains("module_slot"), "{err}");
+        let file: HostConfigFile = toml::from_str("[limits]\nmemory_mib = 9999\n").unwrap();
+        let mut config = HostConfig::new(
+            "d".into(),
+            "m".into(),
+            std::sync::Arc::new(crate::cluster::SnapshotSource::embedded()),
+        );
+        let err = file.apply(&mut config).unwrap_err();
+        assert!(err.contains("memory_mib = 9999"), "{err}");
+        let file: HostConfigFile =
+            toml::from_str("module_slots = 8\n[limits]\nmemory_mib = 16\n").unwrap();
+        file.apply(&mut config).unwrap();
+        assert_eq!(
+            (config.module_slots, config.limits.memory_bytes),
+            (8, 16 << 20)
+        );
+    }
+}
