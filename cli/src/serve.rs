@@ -1,5 +1,6 @@
 //! `wasmgr serve`: the daemon. Starts the host, then serves the admin API on loopback.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -120,6 +121,7 @@ pub fn main(args: &[String]) -> i32 {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
@@ -186,16 +188,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         let addr = listener.local_addr()?.to_string();
         let pid = std::process::id();
-        admin::write(
-            &args.data,
-            admin::ADMIN_FILE,
-            &Endpoint {
-                addr: addr.clone(),
-                token: app.admin_token.clone(),
-                pid,
-            },
-            0o600,
-        )?;
+        // The read-only endpoint first: a client that sees admin.json sees both.
         admin::write(
             &args.data,
             admin::READONLY_FILE,
@@ -205,6 +198,16 @@ fn run(args: Args) -> anyhow::Result<()> {
                 pid,
             },
             0o640,
+        )?;
+        admin::write(
+            &args.data,
+            admin::ADMIN_FILE,
+            &Endpoint {
+                addr: addr.clone(),
+                token: app.admin_token.clone(),
+                pid,
+            },
+            0o600,
         )?;
         tracing::info!(%addr, data = %args.data.display(), "admin API listening");
         let router = axum::Router::new()

@@ -42,7 +42,7 @@ impl HostConfigFile {
             format!(
                 "{}: {}; see the README's host configuration section for the keys",
                 path.display(),
-                e.to_string().trim_end().replace('\n', " ")
+                crate::manifest::toml_error(&text, &e)
             )
         })
     }

@@ -70,7 +70,20 @@ impl Manifest {
 
     /// Parse manifest text.
     pub fn parse(text: &str) -> Result<Manifest, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().replace('\n', " "))
+        toml::from_str(text).map_err(|e| toml_error(text, &e))
+    }
+}
+
+/// A TOML error as one line: `line N, column M: what`.
+pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {}", e.message().trim_end())
+        }
+        None => e.message().trim_end().to_owned(),
     }
 }
 
@@ -81,7 +94,10 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused() {
         let err = Manifest::parse("[limits]\nmemory_mb = 3\n").unwrap_err();
-        assert!(err.contains("memory_mb"), "{err}");
+        assert!(
+            err.starts_with("line 2, column 1: unknown field `memory_mb`"),
+            "{err}"
+        );
         let ok = Manifest::parse("description = \"x\"\n[limits]\nmemory_mib = 3\n").unwrap();
         assert_eq!(ok.limits.memory_mib, Some(3));
     }

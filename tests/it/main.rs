@@ -1,1 +1,28 @@
+//! wasmgr's integration tests: the real daemon and CLI (and, where no process is needed, the
+//! host in-process) running real guest components built from source by `tests/build.rs`.
+//!
+//! One binary, one module per topic.
 
+// `clippy.toml` allows these in `#[test]` functions; the shared helpers here fail the same way,
+// on purpose: a panic is a test failure with its message.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: failing loudly is the point"
+)]
+
+mod harness;
+
+mod admin;
+mod cache;
+mod cli;
+mod cluster;
+mod commands;
+mod config;
+mod health;
+mod lifecycle;
+mod limits;
+mod log;
+mod persistence;
+mod store;

@@ -1,0 +1,409 @@
+//! What the tests share: the guest components, a modules directory, the real daemon as a child
+//! process with its CLI client, and an in-process host for tests that need no process.
+//!
+//! Every test gets its own data directory, so tests run in parallel. Compiled components go to
+//! one cache shared by every test ([`shared_cache`]), so each component compiles once per run.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+use wasmgr_runtime::cluster::SnapshotSource;
+use wasmgr_runtime::manager::{ClientPerm, CommandReply, CommandRequest, HostConfig, Manager};
+
+/// The guest components, built from source by `tests/build.rs`: absolute paths of `.wasm`
+/// files.
+pub(crate) mod guests {
+    include!(concat!(env!("OUT_DIR"), "/guests.rs"));
+}
+
+/// The real `wasmgr` command line (daemon and client).
+pub(crate) const WASMGR: &str = env!("CARGO_BIN_EXE_wasmgr-under-test");
+
+/// The snapshot's manager id (`get_mgr_id.json`), the `<id>` of localized keys.
+pub(crate) const MGR_ID: &str = "x";
+
+/// How long a daemon may take to start, compiling every component when the cache is cold on a
+/// busy machine included. A liveness bound, not a performance assertion.
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The compiled-component cache every test shares (unless it needs its own).
+pub(crate) fn shared_cache() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_TARGET_TMPDIR"), "/wasmgr-test-cache"))
+}
+
+/// A module's name: its component's file stem.
+pub(crate) fn name_of(guest: &str) -> &str {
+    Path::new(guest)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap()
+}
+
+/// A modules directory holding copies of some guests, and optionally their manifests.
+pub(crate) struct Modules {
+    dir: TempDir,
+}
+
+impl Modules {
+    /// A directory with `guests` (paths from [`guests`]) as `<name>.wasm`.
+    pub(crate) fn new(guests: &[&str]) -> Modules {
+        let dir = tempfile::Builder::new()
+            .prefix("wasmgr-modules-")
+            .tempdir()
+            .unwrap();
+        for guest in guests {
+            fs::copy(guest, dir.path().join(format!("{}.wasm", name_of(guest)))).unwrap();
+        }
+        Modules { dir }
+    }
+
+    /// Add `<name>.toml` for `guest`, with `text`.
+    pub(crate) fn manifest(self, guest: &str, text: &str) -> Modules {
+        fs::write(
+            self.dir.path().join(format!("{}.toml", name_of(guest))),
+            text,
+        )
+        .unwrap();
+        self
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// What a CLI invocation returned.
+#[derive(Debug)]
+#[must_use = "check the exit code"]
+pub(crate) struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    /// Assert success; the standard output.
+    #[track_caller]
+    pub(crate) fn ok(self) -> String {
+        assert_eq!(self.code, 0, "expected success, got {self:#?}");
+        self.stdout
+    }
+
+    /// Assert that it failed with exit code `code`; the standard error.
+    #[track_caller]
+    pub(crate) fn fails(self, code: i32) -> String {
+        assert_eq!(self.code, code, "expected exit code {code}, got {self:#?}");
+        self.stderr
+    }
+
+    /// The standard output as JSON.
+    #[track_caller]
+    pub(crate) fn json(self) -> Value {
+        let stdout = self.ok();
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+    }
+}
+
+/// Run the CLI with `args`, `stdin` as its standard input.
+pub(crate) fn wasmgr(args: &[&str], stdin: Option<&str>) -> Out {
+    let mut child = Command::new(WASMGR)
+        .args(args)
+        .env_remove(wasmgr::DATA_ENV)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    Out {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+/// How to start a [`Daemon`].
+pub(crate) struct DaemonOptions {
+    pub cache: PathBuf,
+}
+
+impl Default for DaemonOptions {
+    fn default() -> Self {
+        DaemonOptions {
+            cache: shared_cache(),
+        }
+    }
+}
+
+/// The real daemon, `wasmgr serve`, as a child process on a data directory of its own. It is
+/// killed when dropped.
+pub(crate) struct Daemon {
+    root: TempDir,
+    modules: Modules,
+    cache: PathBuf,
+    child: Option<Child>,
+    runs: usize,
+}
+
+impl Daemon {
+    /// A daemon running `guests`.
+    pub(crate) fn start(guests: &[&str]) -> Daemon {
+        Daemon::with(Modules::new(guests), DaemonOptions::default())
+    }
+
+    /// A daemon running the modules of `modules`.
+    pub(crate) fn with(modules: Modules, options: DaemonOptions) -> Daemon {
+        let root = tempfile::Builder::new()
+            .prefix("wasmgr-daemon-")
+            .tempdir()
+            .unwrap();
+        let mut daemon = Daemon {
+            root,
+            modules,
+            cache: options.cache,
+            child: None,
+            runs: 0,
+        };
+        daemon.spawn();
+        daemon
+    }
+
+    pub(crate) fn data(&self) -> PathBuf {
+        self.root.path().join("data")
+    }
+
+    /// The process id of the running daemon.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    fn log_path(&self, run: usize) -> PathBuf {
+        self.root.path().join(format!("daemon-{run}.log"))
+    }
+
+    /// What the daemon wrote to stderr (its log) in this run.
+    pub(crate) fn log(&self) -> String {
+        fs::read_to_string(self.log_path(self.runs)).unwrap_or_default()
+    }
+
+    /// The `wasmgr serve` arguments of this daemon, for starting another one like it.
+    pub(crate) fn serve_args(&self) -> Vec<String> {
+        vec![
+            "serve".into(),
+            "--data".into(),
+            self.data().display().to_string(),
+            "--modules".into(),
+            self.modules.path().display().to_string(),
+            "--cache".into(),
+            self.cache.display().to_string(),
+        ]
+    }
+
+    fn spawn(&mut self) {
+        self.runs += 1;
+        let log = fs::File::create(self.log_path(self.runs)).unwrap();
+        let child = Command::new(WASMGR)
+            .args(self.serve_args())
+            .env_remove(wasmgr::DATA_ENV)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        self.child = Some(child);
+        self.wait_ready(pid);
+    }
+
+    /// Wait until the daemon `pid` wrote both endpoint files (stale ones from a killed daemon
+    /// name another pid).
+    fn wait_ready(&mut self, pid: u32) {
+        let started = Instant::now();
+        loop {
+            let written = |file: &str| {
+                fs::read(self.data().join(file))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                    .is_some_and(|e| e["pid"] == pid)
+            };
+            if written("admin.json") && written("readonly.json") {
+                return;
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!(
+                    "the daemon exited ({status}) before it was ready:\n{}",
+                    self.log()
+                );
+            }
+            assert!(
+                started.elapsed() < START_TIMEOUT,
+                "the daemon was not ready within {START_TIMEOUT:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Run the client against this daemon: `wasmgr --data <data> <args…>`.
+    pub(crate) fn run(&self, args: &[&str]) -> Out {
+        self.run_with_stdin(args, None)
+    }
+
+    /// [`Daemon::run`] with `stdin` as the client's standard input.
+    pub(crate) fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Out {
+        let data = self.data().display().to_string();
+        let mut all = vec!["--data", data.as_str()];
+        all.extend_from_slice(args);
+        wasmgr(&all, stdin)
+    }
+
+    /// Run a command that must succeed; its standard output.
+    #[track_caller]
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
+        self.run(args).ok()
+    }
+
+    /// `module info <module> -f json`.
+    #[track_caller]
+    pub(crate) fn module_info(&self, module: &str) -> Value {
+        self.run(&["module", "info", module, "-f", "json"]).json()
+    }
+
+    /// How many calls `module` has received (describe included).
+    #[track_caller]
+    pub(crate) fn calls(&self, module: &str) -> u64 {
+        self.module_info(module)["stats"]["calls"].as_u64().unwrap()
+    }
+
+    /// The state of `module` as `module ls -f json` shows it.
+    #[track_caller]
+    pub(crate) fn module_row(&self, module: &str) -> Value {
+        let list = self.run(&["module", "ls", "-f", "json"]).json();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == module)
+            .unwrap_or_else(|| panic!("no {module} in {list}"))
+            .clone()
+    }
+
+    /// Kill the daemon with SIGKILL: no shutdown code runs.
+    pub(crate) fn kill_9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// Start the daemon again on the same data, modules and cache (killing it first if it
+    /// runs).
+    pub(crate) fn restart(&mut self) {
+        self.kill_9();
+        self.spawn();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The host in this process: a [`Manager`] on its own data directory, for tests that need no
+/// daemon process.
+pub(crate) struct Host {
+    // Dropped before the directories it uses.
+    pub manager: Manager,
+    pub modules: Modules,
+    _data: TempDir,
+}
+
+impl Host {
+    /// A host running `guests`.
+    pub(crate) fn start(guests: &[&str]) -> Host {
+        Host::with(Modules::new(guests))
+    }
+
+    /// A host running the modules of `modules`.
+    pub(crate) fn with(modules: Modules) -> Host {
+        let data = tempfile::Builder::new()
+            .prefix("wasmgr-host-")
+            .tempdir()
+            .unwrap();
+        let mut config = HostConfig::new(
+            data.path().to_owned(),
+            modules.path().to_owned(),
+            Arc::new(SnapshotSource::embedded()),
+        );
+        // A small pool: many hosts run side by side in this process.
+        config.module_slots = 16;
+        config.cache_dir = Some(shared_cache());
+        let manager = Manager::start(config).unwrap();
+        Host {
+            manager,
+            modules,
+            _data: data,
+        }
+    }
+
+    /// Run `words` with read-write permission.
+    pub(crate) fn run(&self, words: &[&str]) -> CommandReply {
+        self.request(words, None, "")
+    }
+
+    /// Run `words` with an output format and an input buffer.
+    pub(crate) fn request(
+        &self,
+        words: &[&str],
+        format: Option<&str>,
+        inbuf: &str,
+    ) -> CommandReply {
+        let req = CommandRequest {
+            words: words.iter().map(|w| (*w).to_owned()).collect(),
+            format: format.map(str::to_owned),
+            inbuf: inbuf.to_owned(),
+        };
+        self.manager.command(&req, ClientPerm::ReadWrite)
+    }
+
+    /// Run `words`, which must succeed; the output.
+    #[track_caller]
+    pub(crate) fn ok(&self, words: &[&str]) -> String {
+        let reply = self.run(words);
+        assert_eq!(reply.retval, 0, "{words:?} failed: {reply:#?}");
+        reply.stdout
+    }
+
+    /// Run `words`, which must fail with `errno`; the error message.
+    #[track_caller]
+    pub(crate) fn fails(&self, words: &[&str], errno: i32) -> String {
+        let reply = self.run(words);
+        assert_eq!(
+            reply.retval, -errno,
+            "{words:?}: expected errno {errno}, got {reply:#?}"
+        );
+        reply.stderr
+    }
+}
