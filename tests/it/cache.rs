@@ -42,6 +42,7 @@ fn a_corrupt_compiled_artifact_is_recompiled_with_a_warning_and_replaced() {
         Modules::new(&[HELLO, ANTIGRAVITY]),
         DaemonOptions {
             cache: cache.path().to_owned(),
+            ..DaemonOptions::default()
         },
     );
     assert_eq!(daemon.module_info("hello")["compiled_from_cache"], false);

@@ -143,12 +143,15 @@ pub(crate) fn wasmgr(args: &[&str], stdin: Option<&str>) -> Out {
 /// How to start a [`Daemon`].
 pub(crate) struct DaemonOptions {
     pub cache: PathBuf,
+    /// More `wasmgr serve` arguments.
+    pub args: Vec<String>,
 }
 
 impl Default for DaemonOptions {
     fn default() -> Self {
         DaemonOptions {
             cache: shared_cache(),
+            args: Vec::new(),
         }
     }
 }
@@ -159,6 +162,7 @@ pub(crate) struct Daemon {
     root: TempDir,
     modules: Modules,
     cache: PathBuf,
+    args: Vec<String>,
     child: Option<Child>,
     runs: usize,
 }
@@ -179,6 +183,7 @@ impl Daemon {
             root,
             modules,
             cache: options.cache,
+            args: options.args,
             child: None,
             runs: 0,
         };
@@ -206,7 +211,7 @@ impl Daemon {
 
     /// The `wasmgr serve` arguments of this daemon, for starting another one like it.
     pub(crate) fn serve_args(&self) -> Vec<String> {
-        vec![
+        let mut args = vec![
             "serve".into(),
             "--data".into(),
             self.data().display().to_string(),
@@ -214,7 +219,9 @@ impl Daemon {
             self.modules.path().display().to_string(),
             "--cache".into(),
             self.cache.display().to_string(),
-        ]
+        ];
+        args.extend(self.args.iter().cloned());
+        args
     }
 
     fn spawn(&mut self) {

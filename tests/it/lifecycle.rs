@@ -146,3 +146,23 @@ fn a_crash_looping_module_is_failed_and_reported_until_an_operator_enables_it() 
     let err = daemon.run(&["crashloop", "go"]).fails(5);
     assert!(err.ends_with("; the module was restarted\n"), "{err}");
 }
+
+#[test]
+fn enabling_a_module_reads_its_files_again() {
+    let host = Host::start(&[HELLO]);
+    let limits = |host: &Host| {
+        let info = host.request(&["module", "info", "hello"], Some("json"), "");
+        serde_json::from_str::<serde_json::Value>(&info.stdout).unwrap()["limits"]["memory_bytes"]
+            .clone()
+    };
+    assert_eq!(limits(&host), json!(64 << 20));
+    host.ok(&["module", "disable", "hello"]);
+    std::fs::write(
+        host.modules.path().join("hello.toml"),
+        "[limits]\nmemory_mib = 8\n",
+    )
+    .unwrap();
+    host.ok(&["module", "enable", "hello"]);
+    assert_eq!(limits(&host), json!(8 << 20));
+    assert_eq!(host.ok(&["hello"]), "Hello, world!");
+}

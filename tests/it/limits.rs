@@ -202,3 +202,51 @@ fn a_manifest_lowers_the_output_cap() {
     );
     assert_eq!(host.ok(&["bigout", "ok"]), "ok");
 }
+
+#[test]
+fn a_host_config_file_lowers_every_modules_ceiling() {
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        config.path(),
+        "module_slots = 8\n[limits]\nmemory_mib = 16\n",
+    )
+    .unwrap();
+    let options = DaemonOptions {
+        args: vec!["--config".into(), config.path().display().to_string()],
+        ..DaemonOptions::default()
+    };
+    let daemon = Daemon::with(Modules::new(&[MEMHOG]), options);
+    let err = daemon.run(&["memhog", "grow"]).fails(12);
+    assert!(err.contains("memory limit of 16 MiB"), "{err}");
+    assert_eq!(
+        daemon.module_info("memhog")["limits"]["memory_bytes"],
+        16 << 20
+    );
+}
+
+#[test]
+fn a_host_config_file_with_an_unknown_key_stops_the_daemon_naming_the_key() {
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(config.path(), "[limits]\nmemory_mb = 16\n").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let modules = Modules::new(&[]);
+    let out = crate::harness::wasmgr(
+        &[
+            "serve",
+            "--data",
+            &data.path().display().to_string(),
+            "--modules",
+            &modules.path().display().to_string(),
+            "--config",
+            &config.path().display().to_string(),
+        ],
+        None,
+    );
+    assert_eq!(out.code, 1, "{out:#?}");
+    assert!(
+        out.stderr
+            .contains("line 2, column 1: unknown field `memory_mb`"),
+        "{}",
+        out.stderr
+    );
+}
