@@ -11,3 +11,7 @@ test:
 # Build and stage the example modules in target/modules.
 guests:
     cargo xtask guests
+
+# Build everything the benchmarks need (release), run them, print the table.
+bench *ARGS:
+    cargo xtask bench {{ARGS}}

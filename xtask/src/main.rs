@@ -1,4 +1,4 @@
-//! Project tasks: `cargo xtask run`, `cargo xtask test`, `cargo xtask guests`.
+//! Project tasks: `cargo xtask run`, `cargo xtask test`, `cargo xtask guests`, `cargo xtask bench`.
 //!
 //! Each task installs what it needs first (the wasm32-wasip2 target), so the two README
 //! commands work on a fresh machine with only rustup's toolchain.
@@ -13,16 +13,19 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   run [SERVE ARGS...]  build the example modules and the daemon, then run `wasmgr serve` with them
   test                 the whole test suite: fmt, clippy, unit and integration tests, guest SDK tests
-  guests               build the example modules and stage them in target/modules";
+  guests               build the example modules and stage them in target/modules
+  bench [ARGS...]      build the bench guests, the example modules and the daemon (release), then
+                       run every benchmark and print the table (options: 'cargo xtask bench --help')";
 
 /// Guest workspaces, built for wasm32-wasip2.
-const GUEST_WORKSPACES: &[&str] = &["modules", "tests/guests"];
+const GUEST_WORKSPACES: &[&str] = &["modules", "tests/guests", "bench/guests"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
+        Some("bench") => bench(&args[1..]),
         Some("guests") => {
             stage_modules().map(|dir| println!("modules staged in {}", dir.display()))
         }
@@ -131,6 +134,25 @@ fn run(serve_args: &[String]) -> Result<()> {
         .arg("--modules")
         .arg(&modules)
         .args(serve_args);
+    status(c)
+}
+
+/// Build what the benchmarks measure, then run them. Release builds throughout: the numbers
+/// are meant for BENCHMARKS.md.
+fn bench(bench_args: &[String]) -> Result<()> {
+    ensure_wasm_target()?;
+    stage_modules()?;
+    build_guests("bench/guests")?;
+    let mut c = cargo();
+    c.args(["build", "--release", "-p", "wasmgr"]);
+    status(c)?;
+    let mut c = cargo();
+    // A production daemon captures no native backtraces; with RUST_BACKTRACE set every trap
+    // and error would, and the numbers would include it.
+    c.args(["run", "--release", "-p", "wasmgr-bench", "--"])
+        .args(bench_args)
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE");
     status(c)
 }
 

@@ -1,0 +1,200 @@
+//! In-process hosts for the cases that need a `Manager`: a cluster source that counts notifies,
+//! and modules directories holding one component under many names.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use tempfile::TempDir;
+use wasmgr_runtime::cluster::{ClusterSource, SnapshotSource, SourceError};
+use wasmgr_runtime::manager::{HostConfig, Manager};
+use wasmgr_runtime::persist::{Persistence, Space, SqliteStore};
+use wasmgr_runtime::supervisor::ModuleState;
+
+/// The embedded snapshot, plus a count of `have_mon_connection` calls (the `fan` guest's notify
+/// makes one) that a waiter can block on.
+pub struct CountingSource {
+    inner: SnapshotSource,
+    count: AtomicU64,
+    target: AtomicU64,
+    lock: Mutex<()>,
+    reached: Condvar,
+}
+
+impl CountingSource {
+    pub fn new() -> CountingSource {
+        CountingSource {
+            inner: SnapshotSource::embedded(),
+            count: AtomicU64::new(0),
+            target: AtomicU64::new(u64::MAX),
+            lock: Mutex::new(()),
+            reached: Condvar::new(),
+        }
+    }
+
+    /// Reset the count and expect `n` calls.
+    pub fn expect(&self, n: u64) {
+        self.count.store(0, Ordering::SeqCst);
+        self.target.store(n, Ordering::SeqCst);
+    }
+
+    /// Block until the expected calls have happened.
+    pub fn wait(&self, timeout: Duration) -> Result<()> {
+        let target = self.target.load(Ordering::SeqCst);
+        let guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let (_guard, result) = self
+            .reached
+            .wait_timeout_while(guard, timeout, |()| {
+                self.count.load(Ordering::SeqCst) < target
+            })
+            .unwrap_or_else(|p| p.into_inner());
+        if result.timed_out() {
+            bail!(
+                "only {} of {target} modules ran their notify within {timeout:?}",
+                self.count.load(Ordering::SeqCst)
+            );
+        }
+        Ok(())
+    }
+}
+
+impl ClusterSource for CountingSource {
+    fn get(&self, data_name: &str) -> Result<String, SourceError> {
+        self.inner.get(data_name)
+    }
+    fn get_server(&self, hostname: &str) -> Result<String, SourceError> {
+        self.inner.get_server(hostname)
+    }
+    fn list_servers(&self) -> Result<String, SourceError> {
+        self.inner.list_servers()
+    }
+    fn get_metadata(&self, svc_type: &str, svc_id: &str) -> Result<Option<String>, SourceError> {
+        self.inner.get_metadata(svc_type, svc_id)
+    }
+    fn get_daemon_status(
+        &self,
+        svc_type: &str,
+        svc_id: &str,
+    ) -> Result<Option<String>, SourceError> {
+        self.inner.get_daemon_status(svc_type, svc_id)
+    }
+    fn get_perf_schema(&self, svc_type: &str, svc_id: &str) -> Result<String, SourceError> {
+        self.inner.get_perf_schema(svc_type, svc_id)
+    }
+    fn get_counter(&self, svc_type: &str, svc_id: &str, path: &str) -> Result<String, SourceError> {
+        self.inner.get_counter(svc_type, svc_id, path)
+    }
+    fn get_latest(&self, svc_type: &str, svc_id: &str, path: &str) -> Result<String, SourceError> {
+        self.inner.get_latest(svc_type, svc_id, path)
+    }
+    fn mgr_id(&self) -> String {
+        self.inner.mgr_id()
+    }
+    fn ceph_option(&self, key: &str) -> Result<String, SourceError> {
+        self.inner.ceph_option(key)
+    }
+    fn version(&self) -> (String, String) {
+        self.inner.version()
+    }
+    fn have_mon_connection(&self) -> bool {
+        let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
+        if n == self.target.load(Ordering::SeqCst) {
+            // Taking the lock orders this wake-up after the waiter's check.
+            let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            self.reached.notify_all();
+        }
+        self.inner.have_mon_connection()
+    }
+    fn describe(&self) -> String {
+        "bench: embedded snapshot, counting notifies".into()
+    }
+}
+
+/// A data directory and a modules directory under one temporary directory. Every host of the
+/// bench is pointed at one shared compile cache (`cache_dir`, `--cache`), so hosts of this run
+/// and of later runs load compiled code instead of compiling.
+pub struct Dirs {
+    tmp: TempDir,
+}
+
+impl Dirs {
+    pub fn new() -> Result<Dirs> {
+        let tmp = tempfile::Builder::new().prefix("wasmgr-bench-").tempdir()?;
+        std::fs::create_dir_all(tmp.path().join("data"))?;
+        std::fs::create_dir_all(tmp.path().join("modules"))?;
+        Ok(Dirs { tmp })
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.tmp.path().join("data")
+    }
+
+    pub fn modules(&self) -> PathBuf {
+        self.tmp.path().join("modules")
+    }
+
+    /// Put `wasm` in the modules directory as `<name>.wasm` (a symbolic link).
+    pub fn add(&self, wasm: &Path, name: &str) -> Result<()> {
+        std::os::unix::fs::symlink(wasm, self.modules().join(format!("{name}.wasm")))
+            .with_context(|| format!("link {} as {name}", wasm.display()))
+    }
+}
+
+/// An in-process host and its directories.
+pub struct Host {
+    pub manager: Manager,
+    _dirs: Dirs,
+}
+
+/// Start a host on `dirs` with `cluster`, and check that every module runs.
+pub fn start(
+    dirs: Dirs,
+    cluster: Arc<dyn ClusterSource>,
+    slots: u32,
+    cache: &Path,
+) -> Result<Host> {
+    let mut config = HostConfig::new(dirs.data(), dirs.modules(), cluster);
+    config.module_slots = slots;
+    config.cache_dir = Some(cache.to_owned());
+    let manager = Manager::start(config)?;
+    for m in manager.supervisor().list() {
+        if m.state != ModuleState::Running {
+            bail!("module {} is {:?}, not running", m.name, m.state);
+        }
+    }
+    Ok(Host {
+        manager,
+        _dirs: dirs,
+    })
+}
+
+/// The name of the `i`th copy of the `fan` guest.
+pub fn fan_name(i: usize) -> String {
+    format!("fan{i:04}")
+}
+
+/// A host running `n` copies of the `fan` guest (each told its name through its store).
+pub fn fan_host(
+    n: usize,
+    fan: &Path,
+    cache: &Path,
+    cluster: Arc<dyn ClusterSource>,
+    slots: u32,
+) -> Result<Host> {
+    let dirs = Dirs::new()?;
+    let names: Vec<String> = (0..n).map(fan_name).collect();
+    {
+        let store = SqliteStore::open(&dirs.data())?;
+        let writes: Vec<(String, Option<String>)> = names
+            .iter()
+            .map(|name| (format!("mgr/{name}/name"), Some(name.clone())))
+            .collect();
+        store.set_many(Space::Kv, &writes)?;
+    }
+    for name in &names {
+        dirs.add(fan, name)?;
+    }
+    start(dirs, cluster, slots, cache)
+}

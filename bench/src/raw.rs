@@ -1,0 +1,263 @@
+//! The raw-wasmtime baselines: the same components and exports the host calls, on an engine
+//! with the host's configuration, but with nothing of the host around the call (no actor, no
+//! argument checks, no host context). The host functions are WASI, granting nothing as the
+//! host's does (Rust's std seeds its hash maps from `wasi:random`), and
+//! `cluster.have-mon-connection`, which the `fan` guest calls from its notify; every other
+//! `wasmgr:mgr` import fails the call, and none is on the measured paths.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use wasmgr_runtime::bindings::{CommandResult, MgrModule, MgrModulePre, NotifyKind};
+use wasmgr_runtime::cache::{self, ArtifactCache};
+use wasmgr_runtime::engine::{self, EpochTicker};
+use wasmgr_runtime::limits::{self, Limits};
+use wasmtime::component::ResourceTable;
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+use wasmtime::{Store, StoreContextMut};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+/// The data of a raw store: a WASI context that grants nothing, and what the stub host
+/// function counts.
+pub struct RawCtx {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    /// `have-mon-connection` calls.
+    mon_pings: u64,
+}
+
+impl RawCtx {
+    fn new() -> RawCtx {
+        RawCtx {
+            wasi: WasiCtxBuilder::new()
+                .allow_tcp(false)
+                .allow_udp(false)
+                .allow_ip_name_lookup(false)
+                .build(),
+            table: ResourceTable::new(),
+            mon_pings: 0,
+        }
+    }
+}
+
+impl WasiView for RawCtx {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Which limits an engine enforces.
+#[derive(Clone, Copy)]
+pub struct On {
+    pub fuel: bool,
+    pub epoch: bool,
+}
+
+/// An engine, a linker and a compile cache, without the wasmgr host.
+pub struct RawHost {
+    engine: Engine,
+    linker: Linker<RawCtx>,
+    cache: ArtifactCache,
+    cache_root: PathBuf,
+    /// The `interface#function` names defined so far.
+    stubbed: HashSet<String>,
+    /// Which of fuel and epoch deadlines are on (each call is armed like the host's for those).
+    on: On,
+    _ticker: Option<EpochTicker>,
+}
+
+impl RawHost {
+    /// The host's own engine configuration (`engine::build`), fuel and deadlines on.
+    pub fn limited(cache_root: &Path, slots: u32) -> Result<RawHost> {
+        let engine = engine::build(&Limits::default(), slots)?;
+        let on = On {
+            fuel: true,
+            epoch: true,
+        };
+        RawHost::new(engine, cache_root, on)
+    }
+
+    /// The same configuration with only the limits in `on`.
+    pub fn with(cache_root: &Path, slots: u32, on: On) -> Result<RawHost> {
+        let engine = engine_with(&Limits::default(), slots, on)?;
+        RawHost::new(engine, cache_root, on)
+    }
+
+    fn new(engine: Engine, cache_root: &Path, on: On) -> Result<RawHost> {
+        let ticker = if on.epoch {
+            Some(EpochTicker::start(engine.clone())?)
+        } else {
+            None
+        };
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        linker.instance("wasmgr:mgr/cluster@0.1.0")?.func_wrap(
+            "have-mon-connection",
+            |mut cx: StoreContextMut<'_, RawCtx>, (): ()| {
+                cx.data_mut().mon_pings += 1;
+                Ok((true,))
+            },
+        )?;
+        let cache = ArtifactCache::new(cache_root, &engine);
+        Ok(RawHost {
+            engine,
+            linker,
+            cache,
+            cache_root: cache_root.to_owned(),
+            stubbed: HashSet::from(["wasmgr:mgr/cluster@0.1.0#have-mon-connection".to_owned()]),
+            on,
+            _ticker: ticker,
+        })
+    }
+
+    /// The compile cache's root directory.
+    pub fn cache_root(&self) -> &Path {
+        &self.cache_root
+    }
+
+    /// Compile (through the artifact cache) and link a component.
+    pub fn prepare(&mut self, wasm: &Path) -> Result<MgrModulePre<RawCtx>> {
+        let bytes = std::fs::read(wasm).with_context(|| format!("read {}", wasm.display()))?;
+        let (component, _) = self
+            .cache
+            .load(&self.engine, wasm, &bytes, &cache::digest(&bytes))?;
+        self.stub_mgr_imports(&component)?;
+        let pre = self.linker.instantiate_pre(&component)?;
+        Ok(MgrModulePre::new(pre)?)
+    }
+
+    /// Define every `wasmgr:mgr` import function not defined yet as one that fails the call.
+    /// (wasmtime's `define_unknown_imports_as_traps` would also shadow the semver-matched WASI
+    /// definitions, so it cannot be used here.)
+    fn stub_mgr_imports(&mut self, component: &Component) -> Result<()> {
+        let ty = component.component_type();
+        for (name, item) in ty.imports(&self.engine) {
+            let ComponentItem::ComponentInstance(instance) = item.ty else {
+                continue;
+            };
+            if !name.starts_with("wasmgr:mgr/") {
+                continue;
+            }
+            let funcs: Vec<String> = instance
+                .exports(&self.engine)
+                .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
+                .map(|(f, _)| f.to_owned())
+                .collect();
+            for f in funcs {
+                if !self.stubbed.insert(format!("{name}#{f}")) {
+                    continue;
+                }
+                let what = format!("{name}#{f}");
+                self.linker
+                    .instance(name)?
+                    .func_new(&f, move |_, _, _, _| {
+                        Err(wasmtime::Error::msg(format!(
+                            "{what} is not provided by the raw baseline host"
+                        )))
+                    })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A fresh instance.
+    pub fn instantiate(&self, pre: &MgrModulePre<RawCtx>) -> Result<RawInstance> {
+        let mut store = Store::new(&self.engine, RawCtx::new());
+        arm(
+            &mut store,
+            self.on,
+            limits::LOAD_FUEL,
+            limits::LOAD_DEADLINE,
+        )?;
+        let bindings = pre.instantiate(&mut store)?;
+        Ok(RawInstance {
+            store,
+            bindings,
+            on: self.on,
+        })
+    }
+}
+
+/// Set fuel and the epoch deadline as the host's `loader::arm` does before every call.
+fn arm(store: &mut Store<RawCtx>, on: On, fuel: u64, deadline: std::time::Duration) -> Result<()> {
+    if on.fuel {
+        store.set_fuel(fuel)?;
+    }
+    if on.epoch {
+        store.set_epoch_deadline(engine::ticks(deadline));
+    }
+    Ok(())
+}
+
+/// One raw instance.
+pub struct RawInstance {
+    store: Store<RawCtx>,
+    bindings: MgrModule,
+    on: On,
+}
+
+impl RawInstance {
+    /// `handle-command`, armed like a host call.
+    pub fn command(&mut self, cmd: &str, inbuf: &str) -> Result<CommandResult> {
+        arm(
+            &mut self.store,
+            self.on,
+            limits::FUEL_PER_CALL,
+            limits::CALL_DEADLINE,
+        )?;
+        Ok(self
+            .bindings
+            .wasmgr_mgr_module()
+            .call_handle_command(&mut self.store, cmd, inbuf)?)
+    }
+
+    /// `notify`, armed like a host call.
+    pub fn notify(&mut self, kind: NotifyKind, id: &str) -> Result<()> {
+        arm(
+            &mut self.store,
+            self.on,
+            limits::FUEL_PER_CALL,
+            limits::CALL_DEADLINE,
+        )?;
+        Ok(self
+            .bindings
+            .wasmgr_mgr_module()
+            .call_notify(&mut self.store, kind, id)?)
+    }
+
+    /// How many times the guest called `have-mon-connection`.
+    pub fn mon_pings(&self) -> u64 {
+        self.store.data().mon_pings
+    }
+}
+
+/// `wasmgr_runtime::engine::build` with `consume_fuel` and `epoch_interruption` as in `on`,
+/// every other setting the same. A copy, because the runtime does not expose its `Config`:
+/// keep the two in step (see BENCHMARKS.md, "Host changes asked for").
+fn engine_with(limits: &Limits, slots: u32, on: On) -> wasmtime::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::default();
+    let slots = slots.max(1);
+    pool.total_component_instances(slots)
+        .total_core_instances(slots.saturating_mul(limits::INSTANCES_PER_MODULE as u32 / 4))
+        .total_memories(slots.saturating_mul(2))
+        .total_tables(slots.saturating_mul(4))
+        .max_memories_per_component(limits::MEMORIES_PER_MODULE as u32)
+        .max_tables_per_component(limits::TABLES_PER_MODULE as u32)
+        .max_core_instances_per_component(limits::INSTANCES_PER_MODULE as u32)
+        .max_memory_size(limits.memory_bytes as usize)
+        .table_elements(limits::TABLE_ELEMENTS);
+    let mut config = Config::new();
+    config
+        .concurrency_support(false)
+        .consume_fuel(on.fuel)
+        .epoch_interruption(on.epoch)
+        .cranelift_opt_level(OptLevel::Speed)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&config)
+}

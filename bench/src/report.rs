@@ -1,0 +1,351 @@
+//! The table: one row per case, in the issue's order, with its target and the ratio to the
+//! baselines measured in the same run.
+
+use std::time::Duration;
+
+use crate::cases::{FANOUT, RSS_COUNTS, Recorder};
+use crate::stats::{Unit, show};
+
+/// A target, as the issue states it.
+enum Target {
+    /// No target: context for the rows around it.
+    None,
+    /// Not measurable yet; the text says why.
+    NotYet(&'static str),
+    MaxNanos(f64),
+    MinRate(f64),
+    MaxBytes(f64),
+    /// At most this many times the baseline's median.
+    MaxRatio(&'static str, f64),
+    /// At most this many percent above the baseline's median.
+    MaxOverheadPct(&'static str, f64),
+}
+
+struct Row {
+    label: String,
+    key: String,
+    baselines: Vec<(&'static str, String)>,
+    target: Target,
+}
+
+fn row(label: impl Into<String>, key: impl Into<String>, target: Target) -> Row {
+    Row {
+        label: label.into(),
+        key: key.into(),
+        baselines: Vec::new(),
+        target,
+    }
+}
+
+fn rows() -> Vec<Row> {
+    let mut v = vec![
+        Row {
+            baselines: vec![("raw", "cmd.raw".into()), ("native", "cmd.native".into())],
+            ..row(
+                "command, in-process host path (`Manager::command`: actor, validation, limits, fuel), 1 KB in/out",
+                "cmd.host",
+                Target::MaxRatio("cmd.raw", 5.0),
+            )
+        },
+        Row {
+            baselines: vec![("native", "cmd.native".into())],
+            ..row(
+                "↳ baseline: raw wasmtime call of the same export, same engine config",
+                "cmd.raw",
+                Target::None,
+            )
+        },
+        row(
+            "↳ baseline: native Rust trait call doing the same work",
+            "cmd.native",
+            Target::None,
+        ),
+        Row {
+            baselines: vec![("native", "cmd.native".into())],
+            ..row(
+                "↳ baseline: the same native call on a thread of its own, through std channels as the actor's mailbox",
+                "cmd.handoff",
+                Target::None,
+            )
+        },
+        Row {
+            baselines: vec![("native", "cmd.native".into())],
+            ..row(
+                "  ↳ the same, caller and actor pinned to one vCPU (hand-off is a context switch)",
+                "cmd.handoff.same",
+                Target::None,
+            )
+        },
+        Row {
+            baselines: vec![("native", "cmd.native".into())],
+            ..row(
+                "  ↳ the same, caller and actor pinned to different vCPUs (hand-off wakes the other vCPU)",
+                "cmd.handoff.cross",
+                Target::None,
+            )
+        },
+        Row {
+            baselines: vec![("in-process", "cmd.host".into())],
+            ..row(
+                "command over the admin API, sequential (real `wasmgr serve`, loopback keep-alive HTTP)",
+                "admin.seq",
+                Target::MaxNanos(50e3),
+            )
+        },
+        row(
+            "command over the admin API, 4 concurrent clients: throughput",
+            "admin.4c",
+            Target::MinRate(40_000.0),
+        ),
+        row(
+            "↳ latency per command with 4 concurrent clients",
+            "admin.4c.lat",
+            Target::None,
+        ),
+    ];
+    for &n in FANOUT {
+        v.push(Row {
+            baselines: vec![("raw", format!("notify.raw.{n}"))],
+            ..row(
+                format!(
+                    "notify fan-out, 1 event to {n} subscribed module{}: until all ran it",
+                    if n == 1 { "" } else { "s" }
+                ),
+                format!("notify.host.{n}"),
+                if n == 100 {
+                    Target::MaxNanos(100e3)
+                } else {
+                    Target::None
+                },
+            )
+        });
+        v.push(row(
+            format!(
+                "↳ baseline: raw wasmtime notify calls in a loop, {n} instance{}",
+                if n == 1 { "" } else { "s" }
+            ),
+            format!("notify.raw.{n}"),
+            Target::None,
+        ));
+    }
+    v.extend([
+        row(
+            "module enable, Rust: load from the compile cache + instantiate + describe (`Loader::load`)",
+            "enable.rust",
+            Target::MaxNanos(1e6),
+        ),
+        row(
+            "↳ of which: sha256 of the 143 KB component file (`cache::digest`)",
+            "enable.digest",
+            Target::None,
+        ),
+        row(
+            "↳ of which: read + verify + deserialize the compiled artifact (`ArtifactCache::load`)",
+            "enable.artifact",
+            Target::None,
+        ),
+        row(
+            "  ↳ of which: read the artifact file",
+            "enable.artifact.read",
+            Target::None,
+        ),
+        row(
+            "  ↳ of which: sha256 of the artifact (the cache's integrity check)",
+            "enable.artifact.sha",
+            Target::None,
+        ),
+        row(
+            "↳ `Supervisor::enable` as `module enable` runs it: persist write (fsync) + the load above + actor thread",
+            "enable.supervisor",
+            Target::None,
+        ),
+        row(
+            "module enable, Python",
+            "enable.python",
+            Target::NotYet("n/a — Python SDK not yet built (target ≤ 30 ms)"),
+        ),
+        row(
+            "restart after a trap: drop Store + re-instantiate (`Loader::instantiate`)",
+            "restart.instantiate",
+            Target::MaxNanos(100e3),
+        ),
+        Row {
+            baselines: vec![("echo command", "cmd.host".into())],
+            ..row(
+                "↳ end to end: trapping command → restart → error reply (`Manager::command`)",
+                "restart.trap",
+                Target::None,
+            )
+        },
+    ]);
+    for &n in RSS_COUNTS {
+        v.push(row(
+            format!(
+                "idle RSS per module, {n} Rust module{} (child process, RSS delta / n)",
+                if n == 1 { "" } else { "s" }
+            ),
+            format!("rss.{n}"),
+            if n == 1000 {
+                Target::MaxBytes(1024.0 * 1024.0)
+            } else {
+                Target::None
+            },
+        ));
+    }
+    v.extend([
+        Row {
+            baselines: vec![("off", "fuel.off".into())],
+            ..row(
+                "fuel + epoch deadline on, compute-heavy guest (Collatz loop, raw call)",
+                "fuel.on",
+                Target::MaxOverheadPct("fuel.off", 20.0),
+            )
+        },
+        Row {
+            baselines: vec![("off", "fuel.off".into())],
+            ..row(
+                "↳ fuel only (consume_fuel on, epoch_interruption off)",
+                "fuel.fuel_only",
+                Target::None,
+            )
+        },
+        Row {
+            baselines: vec![("off", "fuel.off".into())],
+            ..row(
+                "↳ epoch deadline only (epoch_interruption on, consume_fuel off)",
+                "fuel.epoch_only",
+                Target::None,
+            )
+        },
+        row(
+            "↳ baseline: same guest, engine without consume_fuel / epoch_interruption",
+            "fuel.off",
+            Target::None,
+        ),
+        row(
+            "daemon cold start, example modules, warm cache: spawn → admin.json → `module ls` all running",
+            "coldstart",
+            Target::MaxNanos(100e6),
+        ),
+        row(
+            "scrape-style module, simulated cluster of 1,000 OSDs",
+            "scrape.1000",
+            Target::NotYet("n/a — needs the simulated cluster"),
+        ),
+        row(
+            "scrape-style module, simulated cluster of 10,000 OSDs",
+            "scrape.10000",
+            Target::NotYet("n/a — needs the simulated cluster"),
+        ),
+    ]);
+    v
+}
+
+/// What the run was, for the notes under the table.
+pub struct RunInfo<'a> {
+    pub rounds: usize,
+    pub collatz: u64,
+    pub setup: Duration,
+    pub total: Duration,
+    pub facts: &'a [(&'static str, String)],
+}
+
+/// The markdown table, its notes and the machine facts.
+pub fn report(rec: &Recorder, run: &RunInfo<'_>) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "| case | median | p99 | spread | min … max | vs baseline (median) | target | status |\n",
+    );
+    out.push_str("|---|---:|---:|---:|---|---|---|---|\n");
+    for r in rows() {
+        let Some(s) = rec.summary(&r.key) else {
+            let why = match r.target {
+                Target::NotYet(why) => why,
+                _ => "not run",
+            };
+            out.push_str(&format!("| {} | {why} | | | | | | – |\n", r.label));
+            continue;
+        };
+        let u = s.unit;
+        let tail = if u == Unit::PerSec {
+            format!("{} (p1)", show(u, s.tail))
+        } else {
+            show(u, s.tail)
+        };
+        let vs: Vec<String> = r
+            .baselines
+            .iter()
+            .filter_map(|(name, key)| {
+                rec.summary(key.as_str())
+                    .map(|b| format!("{:.1}× {name}", s.median / b.median))
+            })
+            .collect();
+        let base = |key: &str| rec.summary(key).map(|b| b.median);
+        let (target, met) = match r.target {
+            Target::None | Target::NotYet(_) => (String::new(), None),
+            Target::MaxNanos(t) => (format!("≤ {}", show(Unit::Nanos, t)), Some(s.median <= t)),
+            Target::MinRate(t) => (format!("≥ {}", show(Unit::PerSec, t)), Some(s.median >= t)),
+            Target::MaxBytes(t) => (format!("≤ {}", show(Unit::Bytes, t)), Some(s.median <= t)),
+            Target::MaxRatio(key, t) => (
+                format!("≤ {t}× {}", name_of(&r, key)),
+                base(key).map(|b| s.median <= t * b),
+            ),
+            Target::MaxOverheadPct(key, t) => {
+                let over = base(key).map(|b| (s.median / b - 1.0) * 100.0);
+                (
+                    format!(
+                        "≤ {t}% over {} (measured {})",
+                        name_of(&r, key),
+                        over.map_or("?".into(), |o| format!("{o:+.1}%"))
+                    ),
+                    over.map(|o| o <= t),
+                )
+            }
+        };
+        let status = match met {
+            None => "–",
+            Some(true) => "met",
+            Some(false) => "**missed**",
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.0}% | {} … {} | {} | {} | {} |\n",
+            r.label,
+            show(u, s.median),
+            tail,
+            s.spread_pct(),
+            show(u, s.min),
+            show(u, s.max),
+            vs.join(", "),
+            target,
+            status
+        ));
+    }
+    if let (Some(a), Some(f)) = (rec.summary("rss.anon.1000"), rec.summary("rss.file.1000")) {
+        out.push_str(&format!(
+            "\nIdle RSS per module at 1,000 modules splits into {} anonymous and {} file-backed.\n",
+            show(Unit::Bytes, a.median),
+            show(Unit::Bytes, f.median)
+        ));
+    }
+    out.push_str(&format!(
+        "\nSpread is (p90 − p10) / median. {} measured rounds after one warm-up round, cases \
+         interleaved round-robin; setup {:.0} s, whole run {:.0} s. Collatz n = {}.\n\n",
+        run.rounds,
+        run.setup.as_secs_f64(),
+        run.total.as_secs_f64(),
+        run.collatz
+    ));
+    out.push_str("Machine:\n\n");
+    for (k, v) in run.facts {
+        out.push_str(&format!("- {k}: {v}\n"));
+    }
+    out
+}
+
+/// What a row calls the baseline `key`.
+fn name_of<'a>(r: &'a Row, key: &'a str) -> &'a str {
+    r.baselines
+        .iter()
+        .find(|(_, k)| k == key)
+        .map_or(key, |(name, _)| name)
+}
