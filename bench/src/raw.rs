@@ -13,10 +13,10 @@ use wasmgr_runtime::bindings::{CommandResult, MgrModule, MgrModulePre, NotifyKin
 use wasmgr_runtime::cache::{self, ArtifactCache};
 use wasmgr_runtime::engine::{self, EpochTicker};
 use wasmgr_runtime::limits::{self, Limits};
+use wasmtime::Engine;
 use wasmtime::component::ResourceTable;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 use wasmtime::{Store, StoreContextMut};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
@@ -238,26 +238,9 @@ impl RawInstance {
 }
 
 /// `wasmgr_runtime::engine::build` with `consume_fuel` and `epoch_interruption` as in `on`,
-/// every other setting the same. A copy, because the runtime does not expose its `Config`:
-/// keep the two in step (see BENCHMARKS.md, "Host changes asked for").
+/// every other setting the same.
 fn engine_with(limits: &Limits, slots: u32, on: On) -> wasmtime::Result<Engine> {
-    let mut pool = PoolingAllocationConfig::default();
-    let slots = slots.max(1);
-    pool.total_component_instances(slots)
-        .total_core_instances(slots.saturating_mul(limits::INSTANCES_PER_MODULE as u32 / 4))
-        .total_memories(slots.saturating_mul(2))
-        .total_tables(slots.saturating_mul(4))
-        .max_memories_per_component(limits::MEMORIES_PER_MODULE as u32)
-        .max_tables_per_component(limits::TABLES_PER_MODULE as u32)
-        .max_core_instances_per_component(limits::INSTANCES_PER_MODULE as u32)
-        .max_memory_size(limits.memory_bytes as usize)
-        .table_elements(limits::TABLE_ELEMENTS);
-    let mut config = Config::new();
-    config
-        .concurrency_support(false)
-        .consume_fuel(on.fuel)
-        .epoch_interruption(on.epoch)
-        .cranelift_opt_level(OptLevel::Speed)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    let mut config = wasmgr_runtime::engine::config(limits, slots);
+    config.consume_fuel(on.fuel).epoch_interruption(on.epoch);
     Engine::new(&config)
 }

@@ -362,7 +362,10 @@ fn module_info(m: &Manager, name: &str, fmt: Format) -> CommandReply {
         v["can_run"] = json!(x.info.can_run);
         v["error_string"] = json!(x.info.error_string);
         v["load_ms"] = json!(x.load_time.as_secs_f64() * 1000.0);
-        v["compiled_from_cache"] = json!(x.cache == crate::cache::CacheOutcome::Hit);
+        v["compiled_from_cache"] = json!(matches!(
+            x.cache,
+            crate::cache::CacheOutcome::Hit | crate::cache::CacheOutcome::Memory
+        ));
         v["limits"] = serde_json::to_value(&env.limits).unwrap_or(Value::Null);
         v["notify"] = json!(
             x.info

@@ -2,9 +2,11 @@
 //! load.
 //!
 //! Files live at `<dir>/<engine fingerprint>/<component sha256>.cwasm`. Each file starts with a
-//! header holding the sha256 of the artifact that follows; a file whose header or checksum does
-//! not match (truncated, corrupt, written by something else) is recompiled with a warning and
-//! replaced, never loaded. Writes go to a temporary file that is renamed into place, so a crash
+//! header holding an XXH3-128 checksum of the artifact that follows; a file whose header or
+//! checksum does not match (truncated, corrupt, written by something else) is recompiled with
+//! a warning and replaced, never loaded. The checksum guards against damage, not against an
+//! attacker who can write the cache directory (who could as well replace the daemon), so a
+//! fast non-cryptographic hash is enough: it checks a 500 KB artifact in tens of microseconds. Writes go to a temporary file that is renamed into place, so a crash
 //! mid-write leaves no partial artifact under the final name.
 
 use std::fs;
@@ -16,14 +18,17 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-const MAGIC: &[u8; 8] = b"WMGRCW01";
-const HEADER_LEN: usize = MAGIC.len() + 32;
+const MAGIC: &[u8; 8] = b"WMGRCW02";
+const HEADER_LEN: usize = MAGIC.len() + 16;
 
 /// Where a component came from on this load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CacheOutcome {
     /// Loaded from a valid cache file.
     Hit,
+    /// Already loaded in this process (another module or an earlier enable with the same
+    /// digest): the compiled code is shared, not loaded again.
+    Memory,
     /// Not cached yet: compiled and stored.
     Compiled,
     /// A cache file existed but was invalid: compiled again and replaced.
@@ -111,7 +116,7 @@ impl ArtifactCache {
         fs::create_dir_all(&self.dir)?;
         let mut tmp = tempfile_in(&self.dir)?;
         tmp.1.write_all(MAGIC)?;
-        tmp.1.write_all(&Sha256::digest(artifact))?;
+        tmp.1.write_all(&checksum(artifact))?;
         tmp.1.write_all(artifact)?;
         tmp.1.sync_all()?;
         fs::rename(&tmp.0, file)
@@ -124,7 +129,11 @@ fn verified_artifact(data: &[u8]) -> Option<&[u8]> {
         return None;
     }
     let (header, artifact) = data.split_at(HEADER_LEN);
-    (Sha256::digest(artifact).as_slice() == &header[MAGIC.len()..]).then_some(artifact)
+    (checksum(artifact) == header[MAGIC.len()..]).then_some(artifact)
+}
+
+fn checksum(artifact: &[u8]) -> [u8; 16] {
+    xxhash_rust::xxh3::xxh3_128(artifact).to_le_bytes()
 }
 
 #[allow(
@@ -134,8 +143,8 @@ fn verified_artifact(data: &[u8]) -> Option<&[u8]> {
 fn deserialize(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Component> {
     // SAFETY: `Component::deserialize` trusts its input to be an artifact produced by
     // `Component::serialize` of a compatible engine. `verified_artifact` checked that these
-    // bytes are exactly the ones this cache wrote (sha256 over the whole artifact, in a file
-    // only the host writes), and wasmtime itself checks the engine compatibility header.
+    // bytes are the ones this cache wrote (a 128-bit checksum over the whole artifact, in a
+    // file only the host writes), and wasmtime itself checks the engine compatibility header.
     unsafe { Component::deserialize(engine, artifact) }
 }
 
@@ -170,7 +179,7 @@ mod tests {
     fn header_checks_reject_truncation_and_corruption() {
         let artifact = b"some machine code".to_vec();
         let mut data = MAGIC.to_vec();
-        data.extend_from_slice(&Sha256::digest(&artifact));
+        data.extend_from_slice(&checksum(&artifact));
         data.extend_from_slice(&artifact);
         assert_eq!(verified_artifact(&data), Some(&artifact[..]));
         assert_eq!(verified_artifact(&data[..data.len() - 1]), None);

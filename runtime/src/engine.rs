@@ -12,10 +12,11 @@ use crate::limits::{self, Limits};
 /// space (not memory) up front; loading more modules than this fails with a clear error.
 pub const DEFAULT_MODULE_SLOTS: u32 = 1024;
 
-/// Builds the engine: fuel and epoch interruption on, the pooling allocator sized for `slots`
-/// instances whose memories never exceed `limits.memory_bytes`, and component-model concurrency
-/// off (it costs time on every call and instantiation, and modules are called one at a time).
-pub fn build(limits: &Limits, slots: u32) -> wasmtime::Result<Engine> {
+/// The engine configuration: fuel and epoch interruption on, the pooling allocator sized for
+/// `slots` instances whose memories never exceed `limits.memory_bytes`, and component-model
+/// concurrency off (it costs time on every call and instantiation, and modules are called one
+/// at a time). Exposed so that benchmarks can build baselines that differ in one setting only.
+pub fn config(limits: &Limits, slots: u32) -> Config {
     let mut pool = PoolingAllocationConfig::default();
     let slots = slots.max(1);
     pool.total_component_instances(slots)
@@ -27,7 +28,6 @@ pub fn build(limits: &Limits, slots: u32) -> wasmtime::Result<Engine> {
         .max_core_instances_per_component(limits::INSTANCES_PER_MODULE as u32)
         .max_memory_size(limits.memory_bytes as usize)
         .table_elements(limits::TABLE_ELEMENTS);
-
     let mut config = Config::new();
     config
         .concurrency_support(false)
@@ -35,7 +35,12 @@ pub fn build(limits: &Limits, slots: u32) -> wasmtime::Result<Engine> {
         .epoch_interruption(true)
         .cranelift_opt_level(OptLevel::Speed)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    Engine::new(&config)
+    config
+}
+
+/// Builds the host's engine from [`config`].
+pub fn build(limits: &Limits, slots: u32) -> wasmtime::Result<Engine> {
+    Engine::new(&config(limits, slots))
 }
 
 /// Advances an engine's epoch every [`limits::EPOCH_TICK`] until dropped, so that call

@@ -1,11 +1,12 @@
 //! Loading a module from disk: read, digest, manifest, compile (through the artifact cache),
 //! link, instantiate, describe.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
 
 use crate::bindings::{MgrModule, MgrModulePre, ModuleInfo};
@@ -107,6 +108,30 @@ pub struct Loader {
     cache: ArtifactCache,
     services: Services,
     limits: Limits,
+    compiled: Mutex<Compiled>,
+}
+
+/// Compiled components in memory, so that modules with the same code share it and a re-enable
+/// does not load it again. Bounded by the number of module names: when a name moves to new
+/// code, the old code is forgotten unless another module still uses it.
+#[derive(Default)]
+struct Compiled {
+    by_digest: HashMap<String, Component>,
+    digest_of: HashMap<String, String>,
+}
+
+impl Compiled {
+    fn remember(&mut self, name: &str, digest: &str, component: &Component) {
+        self.by_digest
+            .entry(digest.to_owned())
+            .or_insert_with(|| component.clone());
+        if let Some(old) = self.digest_of.insert(name.to_owned(), digest.to_owned())
+            && old != digest
+            && !self.digest_of.values().any(|d| *d == old)
+        {
+            self.by_digest.remove(&old);
+        }
+    }
 }
 
 impl Loader {
@@ -127,6 +152,7 @@ impl Loader {
             cache,
             services,
             limits,
+            compiled: Mutex::default(),
         })
     }
 
@@ -149,7 +175,7 @@ impl Loader {
         let digest = cache::digest(&bytes);
         let manifest = Manifest::load(&path.with_extension("toml"))?;
         let limits = self.limits.lowered_by(&manifest.limits)?;
-        let (component, cache) = self.cache.load(&self.engine, path, &bytes, &digest)?;
+        let (component, cache) = self.component(name, path, &bytes, &digest)?;
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -205,6 +231,28 @@ impl Loader {
             env,
         };
         Ok((Arc::new(module), instance))
+    }
+
+    /// The compiled component for `bytes`: from memory, else from the artifact cache, else
+    /// compiled. Compilation runs without the lock held.
+    fn component(
+        &self,
+        name: &str,
+        path: &Path,
+        bytes: &[u8],
+        digest: &str,
+    ) -> Result<(Component, CacheOutcome), crate::cache::CacheError> {
+        let lock = || self.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        {
+            let mut compiled = lock();
+            if let Some(c) = compiled.by_digest.get(digest).cloned() {
+                compiled.remember(name, digest, &c);
+                return Ok((c, CacheOutcome::Memory));
+            }
+        }
+        let (component, outcome) = self.cache.load(&self.engine, path, bytes, digest)?;
+        lock().remember(name, digest, &component);
+        Ok((component, outcome))
     }
 
     /// A fresh instance of an already loaded module.

@@ -32,6 +32,26 @@ pub(crate) const MGR_ID: &str = "x";
 /// busy machine included. A liveness bound, not a performance assertion.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How long the whole integration run may take. A hung test (a deadlock in the host) would
+/// otherwise hold CI until its own limit; this fails the run with a clear message instead.
+const RUN_LIMIT: Duration = Duration::from_secs(600);
+
+/// Start the run's watchdog (once): past [`RUN_LIMIT`] it reports and aborts the process.
+pub(crate) fn watchdog() {
+    static START: std::sync::Once = std::sync::Once::new();
+    START.call_once(|| {
+        std::thread::spawn(|| {
+            std::thread::sleep(RUN_LIMIT);
+            eprintln!(
+                "the integration tests have run for {} s: a test hangs (look for the tests still \
+                 running above); aborting",
+                RUN_LIMIT.as_secs()
+            );
+            std::process::abort();
+        });
+    });
+}
+
 /// The compiled-component cache every test shares (unless it needs its own).
 pub(crate) fn shared_cache() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_TARGET_TMPDIR"), "/wasmgr-test-cache"))
@@ -53,6 +73,7 @@ pub(crate) struct Modules {
 impl Modules {
     /// A directory with `guests` (paths from [`guests`]) as `<name>.wasm`.
     pub(crate) fn new(guests: &[&str]) -> Modules {
+        watchdog();
         let dir = tempfile::Builder::new()
             .prefix("wasmgr-modules-")
             .tempdir()
@@ -112,6 +133,7 @@ impl Out {
 
 /// Run the CLI with `args`, `stdin` as its standard input.
 pub(crate) fn wasmgr(args: &[&str], stdin: Option<&str>) -> Out {
+    watchdog();
     let mut child = Command::new(WASMGR)
         .args(args)
         .env_remove(wasmgr::DATA_ENV)
