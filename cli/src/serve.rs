@@ -181,8 +181,11 @@ fn run(args: Args) -> anyhow::Result<()> {
         admin_token: admin::token()?,
         readonly_token: admin::token()?,
     });
+    // Module commands run on the blocking pool's threads when the module is idle, so they
+    // get the stack an actor thread has: wasm may use 512 KiB of it, host calls the rest.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(4 << 20)
         .build()?;
     let result = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;

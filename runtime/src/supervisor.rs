@@ -399,8 +399,7 @@ impl Supervisor {
         cmd: String,
         inbuf: String,
     ) -> Result<CommandResult, CallFailure> {
-        let (tx, rx) = sync_channel(1);
-        {
+        let actor = {
             let slots = self.slots();
             let slot = slots.get(name).ok_or_else(|| CallFailure {
                 errno: 2,
@@ -409,24 +408,32 @@ impl Supervisor {
             let Some(actor) = slot.actor.as_ref() else {
                 return Err(not_running(name, &slot.state));
             };
-            match actor.send(Job::Command {
-                cmd,
-                inbuf,
-                reply: tx,
-            }) {
-                Ok(()) => {}
-                Err(SendError::Full) => {
-                    return Err(CallFailure {
-                        errno: 16,
-                        message: format!(
-                            "module '{name}' is busy: {} calls are queued; try again later",
-                            limits::MAILBOX_DEPTH
-                        ),
-                    });
-                }
-                Err(SendError::Gone) => return Err(not_running(name, &slot.state)),
-            }
+            actor.clone()
+        };
+        // No supervisor lock is held from here on: the call may run guest code, and a trap
+        // reports back to the supervisor.
+        if let Some(outcome) = actor.try_command_here(&cmd, &inbuf) {
+            return outcome;
         }
+        let (tx, rx) = sync_channel(1);
+        match actor.send(Job::Command {
+            cmd,
+            inbuf,
+            reply: tx,
+        }) {
+            Ok(()) => {}
+            Err(SendError::Full) => {
+                return Err(CallFailure {
+                    errno: 16,
+                    message: format!(
+                        "module '{name}' is busy: {} calls are queued; try again later",
+                        limits::MAILBOX_DEPTH
+                    ),
+                });
+            }
+            Err(SendError::Gone) => return Err(self.why_not_running(name)),
+        }
+        drop(actor);
         match rx.recv_timeout(CALLER_WAIT) {
             Ok(outcome) => outcome,
             Err(RecvTimeoutError::Timeout) => Err(CallFailure {
@@ -436,14 +443,17 @@ impl Supervisor {
                     CALLER_WAIT.as_secs()
                 ),
             }),
-            Err(RecvTimeoutError::Disconnected) => {
-                let slots = self.slots();
-                let state = slots
-                    .get(name)
-                    .map_or(ModuleState::Disabled, |s| s.state.clone());
-                Err(not_running(name, &state))
-            }
+            Err(RecvTimeoutError::Disconnected) => Err(self.why_not_running(name)),
         }
+    }
+
+    /// Why module `name` cannot take a call now (it failed, or it is not enabled).
+    pub(crate) fn why_not_running(&self, name: &str) -> CallFailure {
+        let slots = self.slots();
+        let state = slots
+            .get(name)
+            .map_or(ModuleState::Disabled, |s| s.state.clone());
+        not_running(name, &state)
     }
 
     /// Cue every running module subscribed to `kind`. Never waits for the modules.
