@@ -225,18 +225,26 @@ fn run(o: &Opts) -> Result<()> {
     };
     // A loader of its own, like the supervisor's, for enable and restart.
     let loader_dirs = Dirs::new()?;
-    let loader = Arc::new(Loader::new(
-        engine::build(&Limits::default(), 16)?,
-        &p.cache,
-        Services {
-            persist: Arc::new(SqliteStore::open(&loader_dirs.data())?),
-            cluster: Arc::new(SnapshotSource::embedded()),
-            health: Arc::new(HealthBoard::default()),
-            mgr_id: "x".into(),
-            debug_mgr: "2/5".into(),
-        },
-        Limits::default(),
-    )?);
+    let loader_engine = engine::build(&Limits::default(), 16)?;
+    let services = Services {
+        persist: Arc::new(SqliteStore::open(&loader_dirs.data())?),
+        cluster: Arc::new(SnapshotSource::embedded()),
+        health: Arc::new(HealthBoard::default()),
+        mgr_id: "x".into(),
+        debug_mgr: "2/5".into(),
+    };
+    let new_loader = {
+        let (engine, cache, services) = (loader_engine.clone(), p.cache.clone(), services.clone());
+        move || {
+            Ok(Loader::new(
+                engine.clone(),
+                &cache,
+                services.clone(),
+                Limits::default(),
+            )?)
+        }
+    };
+    let loader = Arc::new(new_loader()?);
     let cold_dirs = Dirs::new()?;
 
     let mut cases = Cases::default();
@@ -250,7 +258,7 @@ fn run(o: &Opts) -> Result<()> {
         cases::notify(&mut cases, &fan_hosts, &mut raw_on, &p.fan)?;
     }
     if want("enable") {
-        cases::enable(&mut cases, loader.clone(), &p.echo, &p.cache)?;
+        cases::enable(&mut cases, new_loader, loader.clone(), &p.echo, &p.cache)?;
     }
     if let (true, Some(h)) = (want("restart"), &main_host) {
         cases::restart(&mut cases, loader.clone(), h, &p.echo)?;

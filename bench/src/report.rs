@@ -135,23 +135,23 @@ fn rows() -> Vec<Row> {
             Target::MaxNanos(1e6),
         ),
         row(
-            "↳ of which: sha256 of the 143 KB component file (`cache::digest`)",
+            "↳ the same when the compiled component is already in memory (a re-enable, or another module with the same code)",
+            "enable.rust.memory",
+            Target::None,
+        ),
+        row(
+            "↳ of which: sha256 of the component file (`cache::digest`)",
             "enable.digest",
             Target::None,
         ),
         row(
-            "↳ of which: read + verify + deserialize the compiled artifact (`ArtifactCache::load`)",
+            "↳ of which: read + verify (XXH3-128) + deserialize the compiled artifact (`ArtifactCache::load`)",
             "enable.artifact",
             Target::None,
         ),
         row(
             "  ↳ of which: read the artifact file",
             "enable.artifact.read",
-            Target::None,
-        ),
-        row(
-            "  ↳ of which: sha256 of the artifact (the cache's integrity check)",
-            "enable.artifact.sha",
             Target::None,
         ),
         row(

@@ -274,12 +274,12 @@ async fn command(
     Json(req): Json<CommandRequest>,
 ) -> Result<Json<CommandReply>, (StatusCode, String)> {
     let perm = authorize(&app, &headers)?;
-    let manager = app.manager.clone();
-    // Module calls block their caller until the module's actor answers.
-    tokio::task::spawn_blocking(move || manager.command(&req, perm))
-        .await
-        .map(Json)
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    // A command blocks: it may run guest code right here (an idle module) or wait for the
+    // module's actor. `block_in_place` lets this worker block while the runtime moves its
+    // other tasks elsewhere, without handing the command to another thread and back.
+    Ok(Json(tokio::task::block_in_place(|| {
+        app.manager.command(&req, perm)
+    })))
 }
 
 async fn commands(
