@@ -8,10 +8,12 @@
 //! notifications always are. The lock is the module's alone: no lock shared between modules,
 //! and no host-wide lock, is ever held while guest code runs.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError, Weak};
 use std::thread;
+use std::time::Duration;
 
 use crate::bindings::{CommandResult, MgrModule, NotifyKind};
 use crate::host::ModuleCtx;
@@ -42,7 +44,8 @@ pub(crate) enum Job {
         kind: NotifyKind,
         id: String,
     },
-    Shutdown,
+    /// Wakes the actor so that it sees [`ActorHandle::stop`]'s flag.
+    Stop,
 }
 
 /// The caller's side of an actor.
@@ -74,14 +77,45 @@ impl ActorHandle {
             generation,
             instance: Mutex::new(Some(instance)),
             queued: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
+            finished: (Mutex::new(false), Condvar::new()),
         });
         let actor = runner.clone();
         thread::Builder::new()
             .name(format!("module-{}", runner.module.name))
             // Guest code runs on this thread's stack (wasmtime caps the wasm part at 512 KiB).
             .stack_size(4 << 20)
-            .spawn(move || actor.run(rx))?;
+            .spawn(move || {
+                actor.clone().run(rx);
+                let (done, cv) = &actor.finished;
+                *done.lock().unwrap_or_else(|p| p.into_inner()) = true;
+                cv.notify_all();
+            })?;
         Ok(ActorHandle { tx, runner })
+    }
+
+    /// Stop the module: no call starts after this returns except what the actor finishes
+    /// first (its current job); then the actor runs `shutdown` under its deadline, drops the
+    /// instance and exits. Queued calls are answered as "not running". Never blocks.
+    pub(crate) fn stop(&self) {
+        self.runner.stopping.store(true, Ordering::Release);
+        // Only a wake-up: with a full mailbox the actor sees the flag at its next job anyway.
+        let _ = self.send(Job::Stop);
+    }
+
+    /// Whether [`ActorHandle::stop`] was called.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.runner.stopping.load(Ordering::Acquire)
+    }
+
+    /// Wait until the actor thread has exited, at most `limit`; whether it did.
+    pub(crate) fn wait_finished(&self, limit: Duration) -> bool {
+        let (done, cv) = &self.runner.finished;
+        let guard = done.lock().unwrap_or_else(|p| p.into_inner());
+        let (guard, _) = cv
+            .wait_timeout_while(guard, limit, |finished| !*finished)
+            .unwrap_or_else(|p| p.into_inner());
+        *guard
     }
 
     /// Queue `job` for the actor thread.
@@ -106,9 +140,18 @@ impl ActorHandle {
         }
         let mut slot = match self.runner.instance.try_lock() {
             Ok(guard) => guard,
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::Poisoned(p)) => self.runner.recover(p.into_inner()),
             Err(TryLockError::WouldBlock) => return None,
         };
+        // Checked again under the lock: the actor takes a job's count off only once it holds
+        // the lock, so a job queued before this call is never overtaken; and a stop that came
+        // in meanwhile wins.
+        if self.runner.queued.load(Ordering::Acquire) != 0 {
+            return None;
+        }
+        if self.is_stopping() {
+            return Some(Err(self.runner.stopped()));
+        }
         Some(self.runner.command(&mut slot, cmd, inbuf))
     }
 }
@@ -123,23 +166,55 @@ struct Runner {
     instance: Mutex<Option<Instance>>,
     /// Jobs sent to the mailbox and not yet taken by the actor thread.
     queued: AtomicUsize,
+    /// Set by [`ActorHandle::stop`]: no new call starts.
+    stopping: AtomicBool,
+    /// Set when the actor thread has exited.
+    finished: (Mutex<bool>, Condvar),
 }
 
 type Slot<'a> = MutexGuard<'a, Option<Instance>>;
 
 impl Runner {
     fn lock(&self) -> Slot<'_> {
-        // A panic in host code while the lock was held leaves at worst an instance that is
-        // about to be replaced; the slot itself stays consistent.
-        self.instance.lock().unwrap_or_else(|p| p.into_inner())
+        match self.instance.lock() {
+            Ok(slot) => slot,
+            Err(p) => self.recover(p.into_inner()),
+        }
+    }
+
+    /// The slot after a panic in host code while it was held: the instance may be mid-call, so
+    /// it is dropped and replaced as after a trap.
+    fn recover<'a>(&self, mut slot: Slot<'a>) -> Slot<'a> {
+        self.instance.clear_poison();
+        self.replace_after_panic(&mut slot);
+        slot
+    }
+
+    /// Drop an instance that was mid-call when host code panicked, and restart or fail the
+    /// module as after a trap.
+    fn replace_after_panic(&self, slot: &mut Slot<'_>) {
+        if slot.take().is_some() {
+            let trap = TrapKind::Host {
+                message: "a host call panicked during the previous call".into(),
+            };
+            let message = self.after_trap(slot, "call", &trap);
+            tracing::error!(module = %self.module.name, "{message}");
+        }
     }
 
     /// The actor thread: take jobs until the module stops or every handle is gone.
     fn run(self: Arc<Self>, rx: Receiver<Job>) {
         while let Ok(job) = rx.recv() {
-            self.queued.fetch_sub(1, Ordering::AcqRel);
             let mut slot = self.lock();
-            match job {
+            // Taken off only under the lock: see `try_command_here`.
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            if self.stopping.load(Ordering::Acquire) {
+                self.shutdown(&mut slot);
+                return;
+            }
+            // A panic in host code must not take the actor thread down with the module's
+            // queue: it is contained here and the instance replaced (see `recover`).
+            let ran = catch_unwind(AssertUnwindSafe(|| match job {
                 Job::Command { cmd, inbuf, reply } => {
                     let outcome = self.command(&mut slot, &cmd, &inbuf);
                     // The caller may have given up waiting; that is fine.
@@ -150,19 +225,11 @@ impl Runner {
                         b.wasmgr_mgr_module().call_notify(s, kind, &id)
                     });
                 }
-                Job::Shutdown => {
-                    if let Some(instance) = slot.as_mut() {
-                        let fuel = self.module.env.limits.fuel_per_call;
-                        let r = loader::call(instance, fuel, limits::SHUTDOWN_DEADLINE, |b, s| {
-                            b.wasmgr_mgr_module().call_shutdown(s)
-                        });
-                        if let Err(trap) = r {
-                            tracing::warn!(module = %self.module.name, "shutdown {trap}");
-                        }
-                    }
-                    *slot = None;
-                    return;
-                }
+                Job::Stop => {}
+            }));
+            if ran.is_err() {
+                tracing::error!(module = %self.module.name, "a host call panicked; replacing the instance");
+                self.replace_after_panic(&mut slot);
             }
             if slot.is_none() {
                 // The module failed: stop taking calls. Dropping the receiver tells every
@@ -170,6 +237,20 @@ impl Runner {
                 return;
             }
         }
+    }
+
+    /// Run the module's `shutdown` under its deadline and drop the instance.
+    fn shutdown(&self, slot: &mut Slot<'_>) {
+        if let Some(instance) = slot.as_mut() {
+            let fuel = self.module.env.limits.fuel_per_call;
+            let r = loader::call(instance, fuel, limits::SHUTDOWN_DEADLINE, |b, s| {
+                b.wasmgr_mgr_module().call_shutdown(s)
+            });
+            if let Err(trap) = r {
+                tracing::warn!(module = %self.module.name, "shutdown {trap}");
+            }
+        }
+        **slot = None;
     }
 
     fn command(&self, slot: &mut Slot<'_>, cmd: &str, inbuf: &str) -> CommandOutcome {
@@ -236,6 +317,13 @@ impl Runner {
             TrapDecision::Restart { delay } => {
                 if !delay.is_zero() {
                     thread::sleep(delay);
+                }
+                // The module may have been disabled (or re-enabled as a new generation) during
+                // the backoff: then this instance must not come back.
+                if self.stopping.load(Ordering::Acquire) || !sup.is_current(name, self.generation) {
+                    return format!(
+                        "module '{name}' {what} {trap}; the module was stopped meanwhile"
+                    );
                 }
                 match self.loader.instantiate(&self.module) {
                     Ok(instance) => {

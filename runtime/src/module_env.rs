@@ -1,7 +1,7 @@
 //! What every instance of one module shares: its identity, its limits, its declared options,
 //! and the host services it reaches (persistence, cluster state, health board, log).
 
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -45,6 +45,9 @@ pub struct ModuleEnv {
     level: AtomicU8,
     debug_mgr: String,
     log_bucket: Mutex<(Instant, u32)>,
+    /// False once the module was disabled or failed: its leftover calls may no longer raise
+    /// health checks. A re-enable loads a new environment.
+    active: AtomicBool,
 }
 
 /// A failure reading or writing an option.
@@ -92,6 +95,7 @@ impl ModuleEnv {
             level: AtomicU8::new(level_to_u8(Level::Info)),
             debug_mgr: debug_mgr.to_owned(),
             log_bucket: Mutex::new((Instant::now(), 0)),
+            active: AtomicBool::new(true),
         };
         env.refresh_log_level();
         Ok(env)
@@ -209,9 +213,16 @@ impl ModuleEnv {
         }
     }
 
-    /// Replace this module's health checks.
+    /// Replace this module's health checks (ignored once the module was stopped).
     pub fn set_health(&self, checks: Vec<HealthCheck>) {
-        self.health.set_module_checks(&self.name, checks);
+        if self.active.load(Ordering::Acquire) {
+            self.health.set_module_checks(&self.name, checks);
+        }
+    }
+
+    /// Mark the module stopped (disabled or failed).
+    pub fn deactivate(&self) {
+        self.active.store(false, Ordering::Release);
     }
 }
 

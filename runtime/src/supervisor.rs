@@ -370,26 +370,46 @@ impl Supervisor {
     /// Disable module `name`: its instance gets `shutdown` (bounded) and is dropped, its
     /// commands and health checks go away. Other modules are not touched.
     pub fn disable(&self, name: &str) -> Result<(), OpError> {
-        let actor = {
-            let mut slots = self.slots();
-            let slot = slots
-                .get_mut(name)
-                .ok_or_else(|| op_err(2, format!("no module '{name}'; see 'wasmgr module ls'")))?;
-            self.persist
-                .set(Space::Modules, name, Some("false"))
-                .map_err(|e| op_err(5, e.to_string()))?;
-            slot.generation += 1;
-            slot.state = ModuleState::Disabled;
-            slot.actor.take()
-        };
+        if !self.knows(name) {
+            return Err(op_err(
+                2,
+                format!("no module '{name}'; see 'wasmgr module ls'"),
+            ));
+        }
+        // Written before the slot lock is taken: callers of other modules never wait on disk.
+        self.persist
+            .set(Space::Modules, name, Some("false"))
+            .map_err(|e| op_err(5, e.to_string()))?;
+        let mut slots = self.slots();
+        let slot = slots
+            .get_mut(name)
+            .ok_or_else(|| op_err(2, format!("no module '{name}'; see 'wasmgr module ls'")))?;
+        slot.generation += 1;
+        slot.state = ModuleState::Disabled;
+        self.stop_slot(name, slot);
+        Ok(())
+    }
+
+    /// Take a slot's module out of service: no call starts on it any more (the actor
+    /// finishes its current job, runs `shutdown` under its deadline and exits; nobody waits),
+    /// its commands leave the table and its health checks go, for good: the stopped instance
+    /// can no longer raise any.
+    fn stop_slot(&self, name: &str, slot: &mut Slot) {
+        if let Some(actor) = slot.actor.take() {
+            actor.stop();
+        }
+        if let Some(m) = &slot.loaded {
+            m.env.deactivate();
+        }
         self.commands_mut().remove_owner(name);
         self.health.clear_module(name);
-        if let Some(actor) = actor {
-            // The actor finishes what is queued ahead of this, runs `shutdown` under its
-            // deadline and exits; nobody waits for it.
-            let _ = actor.send(Job::Shutdown);
-        }
-        Ok(())
+    }
+
+    /// Whether `generation` is still the current one of module `name`.
+    pub(crate) fn is_current(&self, name: &str, generation: u64) -> bool {
+        self.slots()
+            .get(name)
+            .is_some_and(|s| s.generation == generation)
     }
 
     /// Run a command on module `name`.
@@ -410,6 +430,9 @@ impl Supervisor {
             };
             actor.clone()
         };
+        if actor.is_stopping() {
+            return Err(self.why_not_running(name));
+        }
         // No supervisor lock is held from here on: the call may run guest code, and a trap
         // reports back to the supervisor.
         if let Some(outcome) = actor.try_command_here(&cmd, &inbuf) {
@@ -541,9 +564,7 @@ impl Supervisor {
             reason: reason.to_owned(),
             since: SystemTime::now(),
         };
-        slot.actor = None;
-        self.commands_mut().remove_owner(name);
-        self.health.clear_module(name);
+        self.stop_slot(name, slot);
     }
 
     /// Every module, by name.
@@ -632,20 +653,31 @@ impl Supervisor {
         }]
     }
 
-    /// Disable every module for daemon shutdown (without recording them as disabled).
+    /// Stop every module for daemon shutdown (without recording them as disabled), and wait
+    /// a bounded time for their `shutdown` calls to finish.
     pub fn shutdown_all(&self) {
         let actors: Vec<ActorHandle> = {
             let mut slots = self.slots();
             slots
-                .values_mut()
-                .filter_map(|s| {
+                .iter_mut()
+                .filter_map(|(name, s)| {
                     s.generation += 1;
-                    s.actor.take()
+                    let actor = s.actor.clone();
+                    if actor.is_some() {
+                        s.state = ModuleState::Disabled;
+                        self.stop_slot(name, s);
+                    }
+                    actor
                 })
                 .collect()
         };
+        // Each actor may be finishing one call (up to its deadline) before its `shutdown`.
+        let limit = limits::SHUTDOWN_DEADLINE + limits::CALL_DEADLINE + Duration::from_millis(500);
+        let started = Instant::now();
         for a in &actors {
-            let _ = a.send(Job::Shutdown);
+            if !a.wait_finished(limit.saturating_sub(started.elapsed())) {
+                tracing::warn!("a module did not finish its shutdown in time; leaving it");
+            }
         }
     }
 }

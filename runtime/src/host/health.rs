@@ -44,7 +44,7 @@ impl Host for ModuleCtx {
                 ));
             }
         }
-        self.env.health.set_module_checks(&self.env.name, checks);
+        self.env.set_health(checks);
         Ok(())
     }
 }
