@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::harness::guests::{ANTIGRAVITY, CRASHLOOP, HELLO};
+use crate::harness::guests::{ANTIGRAVITY, CRASHLOOP, HELLO, SPIN};
 use crate::harness::{Daemon, Host, Modules};
 
 #[test]
@@ -165,4 +165,37 @@ fn enabling_a_module_reads_its_files_again() {
     host.ok(&["module", "enable", "hello"]);
     assert_eq!(limits(&host), json!(8 << 20));
     assert_eq!(host.ok(&["hello"]), "Hello, world!");
+}
+
+#[test]
+fn disabling_a_module_mid_call_lets_that_call_end_and_starts_no_other() {
+    let host = std::sync::Arc::new(Host::start(&[SPIN, HELLO]));
+    let calls = |host: &Host| {
+        let info = host.request(&["module", "info", "spin"], Some("json"), "");
+        serde_json::from_str::<serde_json::Value>(&info.stdout).unwrap()["stats"]["calls"].clone()
+    };
+    let before = calls(&host);
+    let spinning = {
+        let host = host.clone();
+        std::thread::spawn(move || host.run(&["spin", "forever"]))
+    };
+    // Wait until the spin call is running: the module's call counter moves.
+    let started = std::time::Instant::now();
+    while calls(&host) == before {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the spin call never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    host.ok(&["module", "disable", "spin"]);
+    // The running call ends at its deadline; it is not restarted into a disabled module.
+    let reply = spinning.join().unwrap();
+    assert_eq!(reply.retval, -110, "{reply:#?}");
+    assert!(reply.stderr.contains("deadline"), "{}", reply.stderr);
+    let err = host.fails(&["spin", "ok"], 95);
+    assert!(err.contains("not enabled"), "{err}");
+    assert_eq!(host.ok(&["hello"]), "Hello, world!");
+    host.ok(&["module", "enable", "spin"]);
+    assert_eq!(host.ok(&["spin", "ok"]), "ok");
 }
