@@ -203,14 +203,19 @@ pub struct RawInstance {
 }
 
 impl RawInstance {
-    /// `handle-command`, armed like a host call.
-    pub fn command(&mut self, cmd: &str, inbuf: &str) -> Result<CommandResult> {
+    /// Fuel and deadline for one call, as the host arms them.
+    fn arm(&mut self) -> Result<()> {
         arm(
             &mut self.store,
             self.on,
             limits::FUEL_PER_CALL,
             limits::CALL_DEADLINE,
-        )?;
+        )
+    }
+
+    /// `handle-command`, armed like a host call.
+    pub fn command(&mut self, cmd: &str, inbuf: &str) -> Result<CommandResult> {
+        self.arm()?;
         Ok(self
             .bindings
             .wasmgr_mgr_module()
@@ -219,12 +224,7 @@ impl RawInstance {
 
     /// `notify`, armed like a host call.
     pub fn notify(&mut self, kind: NotifyKind, id: &str) -> Result<()> {
-        arm(
-            &mut self.store,
-            self.on,
-            limits::FUEL_PER_CALL,
-            limits::CALL_DEADLINE,
-        )?;
+        self.arm()?;
         Ok(self
             .bindings
             .wasmgr_mgr_module()
