@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use serde_json::json;
 use wasmgr_runtime::bindings::NotifyKind;
 use wasmgr_runtime::cache::{self, ArtifactCache, CacheOutcome};
@@ -298,6 +298,37 @@ pub fn notify<'a>(
                 if sent != n {
                     bail!("notify cued {sent} of {n} modules");
                 }
+            }
+            Ok(())
+        });
+
+        // The floor of any host that runs notifies off the notifying thread: the same raw
+        // loop on a thread of its own, handed the event once and answering once.
+        let mut instances = (0..n)
+            .map(|_| raw.instantiate(&pre))
+            .collect::<Result<Vec<_>>>()?;
+        let (go, go_rx) = std::sync::mpsc::channel::<()>();
+        let (done_tx, done) = std::sync::mpsc::channel::<Result<()>>();
+        std::thread::Builder::new()
+            .name("bench-raw-notify".into())
+            .stack_size(4 << 20)
+            .spawn(move || {
+                while go_rx.recv().is_ok() {
+                    let r = instances
+                        .iter_mut()
+                        .try_for_each(|i| i.notify(NotifyKind::OsdMap, ""));
+                    if done_tx.send(r).is_err() {
+                        return;
+                    }
+                }
+            })?;
+        let key = format!("notify.raw-thread.{n}");
+        cases.add(&key.clone(), move |r| {
+            for _ in 0..reps {
+                let t = Instant::now();
+                go.send(()).context("the raw notify thread has gone")?;
+                done.recv().context("the raw notify thread has gone")??;
+                r.nanos(&key, t.elapsed());
             }
             Ok(())
         });

@@ -193,8 +193,11 @@ fn run(o: &Opts) -> Result<()> {
     }
 
     // Everything the cases borrow is set up first, so that it outlives them.
-    // Raw wasmtime on the host's engine configuration, with slots for every raw instance.
-    let mut raw_on = RawHost::limited(&p.cache, 1200)?;
+    // Raw wasmtime on the host's engine configuration, with slots for every raw instance: two
+    // sets of fan-out instances (the loop here and the loop on a thread of its own), and a few
+    // more for the command and restart cases.
+    let fanout: usize = cases::FANOUT.iter().sum();
+    let mut raw_on = RawHost::limited(&p.cache, (2 * fanout + 100) as u32)?;
     let main_host = if want("cmd") || want("restart") {
         eprintln!("setup: in-process host with echo and compute");
         let dirs = Dirs::new()?;

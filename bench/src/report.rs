@@ -105,7 +105,10 @@ fn rows() -> Vec<Row> {
     ];
     for &n in FANOUT {
         v.push(Row {
-            baselines: vec![("raw", format!("notify.raw.{n}"))],
+            baselines: vec![
+                ("raw", format!("notify.raw.{n}")),
+                ("raw on a thread", format!("notify.raw-thread.{n}")),
+            ],
             ..row(
                 format!(
                     "notify fan-out, 1 event to {n} subscribed module{}: until all ran it",
@@ -125,6 +128,11 @@ fn rows() -> Vec<Row> {
                 if n == 1 { "" } else { "s" }
             ),
             format!("notify.raw.{n}"),
+            Target::None,
+        ));
+        v.push(row(
+            "  ↳ the same loop on a thread of its own, handed the event and answering through std channels (one wake-up each way)",
+            format!("notify.raw-thread.{n}"),
             Target::None,
         ));
     }

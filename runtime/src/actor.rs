@@ -1,16 +1,17 @@
-//! A module's actor: the module's one instance, a thread with a bounded mailbox, and the rule
-//! that calls into the module run one at a time.
+//! A module's actor: the module's one instance, its bounded mailbox, and the rule that calls
+//! into the module run one at a time.
 //!
 //! The instance sits in the module's own [`Runner`] behind a per-module lock: whoever holds it
 //! runs the call. A command that finds the module idle (empty mailbox, lock free) runs on the
 //! caller's thread, which saves the two thread hand-offs of a mailbox round trip (tens of
-//! microseconds when they wake an idle CPU); otherwise it is queued for the actor thread, as
-//! notifications always are. The lock is the module's alone: no lock shared between modules,
-//! and no host-wide lock, is ever held while guest code runs.
+//! microseconds when they wake an idle CPU); otherwise it is queued, as notifications always
+//! are, and a worker of the host's [`crate::pool`] runs it. The lock is the module's alone: no
+//! lock shared between modules, and no host-wide lock, is ever held while guest code runs.
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError, Weak};
 use std::thread;
 use std::time::Duration;
@@ -19,6 +20,7 @@ use crate::bindings::{CommandResult, MgrModule, NotifyKind};
 use crate::host::ModuleCtx;
 use crate::limits;
 use crate::loader::{self, Instance, LoadedModule, Loader};
+use crate::pool::{Scheduler, Task};
 use crate::supervisor::{Supervisor, TrapDecision};
 use crate::trap::TrapKind;
 
@@ -44,14 +46,17 @@ pub(crate) enum Job {
         kind: NotifyKind,
         id: String,
     },
-    /// Wakes the actor so that it sees [`ActorHandle::stop`]'s flag.
+    /// Gets the module scheduled so that a worker sees [`ActorHandle::stop`]'s flag.
     Stop,
 }
+
+/// Jobs a worker runs for one module before it puts the module at the back of the ready
+/// queue, so that one module with a long queue does not hold a worker while others wait.
+const JOBS_PER_TURN: usize = 16;
 
 /// The caller's side of an actor.
 #[derive(Clone)]
 pub(crate) struct ActorHandle {
-    tx: SyncSender<Job>,
     runner: Arc<Runner>,
 }
 
@@ -60,46 +65,43 @@ pub(crate) enum SendError {
     Gone,
 }
 
+/// Modules that got their first queued job in a [`ActorHandle::queue`] batch, to schedule
+/// together.
+pub(crate) type Batch = Vec<Arc<dyn Task>>;
+
 impl ActorHandle {
-    /// Start the actor thread for `module`, running `instance`.
-    pub(crate) fn spawn(
+    /// An actor for `module`, running `instance`; its jobs run on `scheduler`'s pool.
+    pub(crate) fn start(
         module: Arc<LoadedModule>,
         instance: Instance,
         loader: Arc<Loader>,
         supervisor: Weak<Supervisor>,
         generation: u64,
-    ) -> std::io::Result<ActorHandle> {
-        let (tx, rx) = sync_channel(limits::MAILBOX_DEPTH);
-        let runner = Arc::new(Runner {
-            module,
-            loader,
-            supervisor,
-            generation,
-            instance: Mutex::new(Some(instance)),
-            queued: AtomicUsize::new(0),
-            stopping: AtomicBool::new(false),
-            finished: (Mutex::new(false), Condvar::new()),
-        });
-        let actor = runner.clone();
-        thread::Builder::new()
-            .name(format!("module-{}", runner.module.name))
-            // Guest code runs on this thread's stack (wasmtime caps the wasm part at 512 KiB).
-            .stack_size(4 << 20)
-            .spawn(move || {
-                actor.clone().run(rx);
-                let (done, cv) = &actor.finished;
-                *done.lock().unwrap_or_else(|p| p.into_inner()) = true;
-                cv.notify_all();
-            })?;
-        Ok(ActorHandle { tx, runner })
+        scheduler: Scheduler,
+    ) -> ActorHandle {
+        ActorHandle {
+            runner: Arc::new(Runner {
+                module,
+                loader,
+                supervisor,
+                generation,
+                scheduler,
+                instance: Mutex::new(Some(instance)),
+                mailbox: Mutex::new(Mailbox::default()),
+                queued: AtomicUsize::new(0),
+                stopping: AtomicBool::new(false),
+                finished: (Mutex::new(false), Condvar::new()),
+            }),
+        }
     }
 
-    /// Stop the module: no call starts after this returns except what the actor finishes
-    /// first (its current job); then the actor runs `shutdown` under its deadline, drops the
-    /// instance and exits. Queued calls are answered as "not running". Never blocks.
+    /// Stop the module: no call starts after this returns except what a worker finishes first
+    /// (its current job); then a worker runs `shutdown` under its deadline and drops the
+    /// instance. Queued calls are answered as "not running". Never blocks.
     pub(crate) fn stop(&self) {
         self.runner.stopping.store(true, Ordering::Release);
-        // Only a wake-up: with a full mailbox the actor sees the flag at its next job anyway.
+        // Only a wake-up, queued even into a full mailbox: the worker sees the flag at the
+        // module's next job.
         let _ = self.send(Job::Stop);
     }
 
@@ -108,7 +110,7 @@ impl ActorHandle {
         self.runner.stopping.load(Ordering::Acquire)
     }
 
-    /// Wait until the actor thread has exited, at most `limit`; whether it did.
+    /// Wait until the module has shut down (or failed), at most `limit`; whether it did.
     pub(crate) fn wait_finished(&self, limit: Duration) -> bool {
         let (done, cv) = &self.runner.finished;
         let guard = done.lock().unwrap_or_else(|p| p.into_inner());
@@ -118,18 +120,36 @@ impl ActorHandle {
         *guard
     }
 
-    /// Queue `job` for the actor thread.
+    /// Queue `job` and schedule the module if it was not already.
     pub(crate) fn send(&self, job: Job) -> Result<(), SendError> {
+        let mut batch = Batch::new();
+        self.queue(job, &mut batch)?;
+        if let Some(task) = batch.pop() {
+            self.runner.scheduler.schedule(task);
+        }
+        Ok(())
+    }
+
+    /// Queue `job`; if the module now needs scheduling, add it to `batch` for the caller to
+    /// schedule (with [`Scheduler::schedule_all`]) once it has queued everything.
+    pub(crate) fn queue(&self, job: Job, batch: &mut Batch) -> Result<(), SendError> {
+        let r = &self.runner;
+        let mut mailbox = r.mailbox();
+        if mailbox.closed {
+            return Err(SendError::Gone);
+        }
+        if mailbox.jobs.len() >= limits::MAILBOX_DEPTH && !matches!(job, Job::Stop) {
+            return Err(SendError::Full);
+        }
         // Counted before it is queued, so a caller never sees an empty mailbox while a job is
         // on its way into it.
-        self.runner.queued.fetch_add(1, Ordering::AcqRel);
-        self.tx.try_send(job).map_err(|e| {
-            self.runner.queued.fetch_sub(1, Ordering::AcqRel);
-            match e {
-                TrySendError::Full(_) => SendError::Full,
-                TrySendError::Disconnected(_) => SendError::Gone,
-            }
-        })
+        r.queued.fetch_add(1, Ordering::AcqRel);
+        mailbox.jobs.push_back(job);
+        if !mailbox.scheduled {
+            mailbox.scheduled = true;
+            batch.push(r.clone());
+        }
+        Ok(())
     }
 
     /// Run a command on the calling thread if the module is idle: nothing queued and nobody
@@ -143,7 +163,7 @@ impl ActorHandle {
             Err(TryLockError::Poisoned(p)) => self.runner.recover(p.into_inner()),
             Err(TryLockError::WouldBlock) => return None,
         };
-        // Checked again under the lock: the actor takes a job's count off only once it holds
+        // Checked again under the lock: a worker takes a job's count off only once it holds
         // the lock, so a job queued before this call is never overtaken; and a stop that came
         // in meanwhile wins.
         if self.runner.queued.load(Ordering::Acquire) != 0 {
@@ -156,19 +176,31 @@ impl ActorHandle {
     }
 }
 
+/// A module's queued jobs.
+#[derive(Default)]
+struct Mailbox {
+    jobs: VecDeque<Job>,
+    /// Whether the module is on the pool's ready queue or being run by a worker.
+    scheduled: bool,
+    /// Set once the module shut down or failed: nothing is queued any more.
+    closed: bool,
+}
+
 /// One module's instance and what it takes to run calls on it and recover from traps.
 struct Runner {
     module: Arc<LoadedModule>,
     loader: Arc<Loader>,
     supervisor: Weak<Supervisor>,
     generation: u64,
+    scheduler: Scheduler,
     /// The module's instance; `None` once it failed or was shut down.
     instance: Mutex<Option<Instance>>,
-    /// Jobs sent to the mailbox and not yet taken by the actor thread.
+    mailbox: Mutex<Mailbox>,
+    /// Jobs queued and not yet taken by a worker.
     queued: AtomicUsize,
     /// Set by [`ActorHandle::stop`]: no new call starts.
     stopping: AtomicBool,
-    /// Set when the actor thread has exited.
+    /// Set once the module has shut down or failed and its mailbox is closed.
     finished: (Mutex<bool>, Condvar),
 }
 
@@ -202,41 +234,57 @@ impl Runner {
         }
     }
 
-    /// The actor thread: take jobs until the module stops or every handle is gone.
-    fn run(self: Arc<Self>, rx: Receiver<Job>) {
-        while let Ok(job) = rx.recv() {
-            let mut slot = self.lock();
-            // Taken off only under the lock: see `try_command_here`.
-            self.queued.fetch_sub(1, Ordering::AcqRel);
-            if self.stopping.load(Ordering::Acquire) {
-                self.shutdown(&mut slot);
-                return;
-            }
-            // A panic in host code must not take the actor thread down with the module's
-            // queue: it is contained here and the instance replaced (see `recover`).
-            let ran = catch_unwind(AssertUnwindSafe(|| match job {
-                Job::Command { cmd, inbuf, reply } => {
-                    let outcome = self.command(&mut slot, &cmd, &inbuf);
-                    // The caller may have given up waiting; that is fine.
-                    let _ = reply.send(outcome);
-                }
-                Job::Notify { kind, id } => {
-                    let _ = self.call(&mut slot, "notify", |b, s| {
-                        b.wasmgr_mgr_module().call_notify(s, kind, &id)
-                    });
-                }
-                Job::Stop => {}
-            }));
-            if ran.is_err() {
-                tracing::error!(module = %self.module.name, "a host call panicked; replacing the instance");
-                self.replace_after_panic(&mut slot);
-            }
-            if slot.is_none() {
-                // The module failed: stop taking calls. Dropping the receiver tells every
-                // queued caller, who then reads the failure from the supervisor.
-                return;
-            }
+    fn mailbox(&self) -> MutexGuard<'_, Mailbox> {
+        // Every update under this lock is a push, a pop or a flag.
+        self.mailbox.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Run one job; whether the module takes more (false once it stopped or failed).
+    fn run_job(&self, job: Job) -> bool {
+        let mut slot = self.lock();
+        // Taken off only under the lock: see `try_command_here`.
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+        if self.stopping.load(Ordering::Acquire) {
+            self.shutdown(&mut slot);
+            return false;
         }
+        // A panic in host code must not take the worker down with the module's queue: it is
+        // contained here and the instance replaced (see `recover`).
+        let ran = catch_unwind(AssertUnwindSafe(|| match job {
+            Job::Command { cmd, inbuf, reply } => {
+                let outcome = self.command(&mut slot, &cmd, &inbuf);
+                // The caller may have given up waiting; that is fine.
+                let _ = reply.send(outcome);
+            }
+            Job::Notify { kind, id } => {
+                let _ = self.call(&mut slot, "notify", |b, s| {
+                    b.wasmgr_mgr_module().call_notify(s, kind, &id)
+                });
+            }
+            Job::Stop => {}
+        }));
+        if ran.is_err() {
+            tracing::error!(module = %self.module.name, "a host call panicked; replacing the instance");
+            self.replace_after_panic(&mut slot);
+        }
+        // `None`: the module failed and takes no more calls.
+        slot.is_some()
+    }
+
+    /// Close the mailbox for good. The jobs still in it are dropped, which tells every queued
+    /// caller (its reply channel closes), who then reads why from the supervisor.
+    fn close(&self) {
+        let dropped = {
+            let mut mailbox = self.mailbox();
+            mailbox.closed = true;
+            mailbox.scheduled = false;
+            std::mem::take(&mut mailbox.jobs)
+        };
+        self.queued.fetch_sub(dropped.len(), Ordering::AcqRel);
+        drop(dropped);
+        let (done, cv) = &self.finished;
+        *done.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        cv.notify_all();
     }
 
     /// Run the module's `shutdown` under its deadline and drop the instance.
@@ -345,6 +393,37 @@ impl Runner {
             TrapDecision::Fail { reason } => format!(
                 "module '{name}' {what} {trap}; the module has failed ({reason}): fix it, then run 'wasmgr module enable {name}'"
             ),
+        }
+    }
+}
+
+impl Task for Runner {
+    /// A worker's turn on this module: up to [`JOBS_PER_TURN`] jobs, then the back of the
+    /// ready queue if more are waiting.
+    fn run(self: Arc<Self>, pool: &Scheduler) {
+        for _ in 0..JOBS_PER_TURN {
+            let job = {
+                let mut mailbox = self.mailbox();
+                match mailbox.jobs.pop_front() {
+                    Some(job) => job,
+                    None => {
+                        mailbox.scheduled = false;
+                        return;
+                    }
+                }
+            };
+            if !self.run_job(job) {
+                self.close();
+                return;
+            }
+        }
+        let more = {
+            let mut mailbox = self.mailbox();
+            mailbox.scheduled = !mailbox.jobs.is_empty();
+            mailbox.scheduled
+        };
+        if more {
+            pool.schedule(self);
         }
     }
 }

@@ -53,6 +53,15 @@ pub struct EpochTicker {
 impl EpochTicker {
     /// Starts the ticker thread for `engine`.
     pub fn start(engine: Engine) -> std::io::Result<Self> {
+        EpochTicker::start_with(engine, || {})
+    }
+
+    /// Starts the ticker thread for `engine`, which also runs `on_tick` after every tick (the
+    /// host ticks its worker pool's [`crate::pool::Watchdog`] with it).
+    pub fn start_with(
+        engine: Engine,
+        on_tick: impl Fn() + Send + 'static,
+    ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = thread::Builder::new()
@@ -61,6 +70,7 @@ impl EpochTicker {
                 while !flag.load(Ordering::Relaxed) {
                     thread::sleep(limits::EPOCH_TICK);
                     engine.increment_epoch();
+                    on_tick();
                 }
             })?;
         Ok(EpochTicker {

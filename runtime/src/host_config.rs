@@ -4,6 +4,7 @@
 //!
 //! ```toml
 //! module_slots = 256       # instance slots in the engine's pool
+//! workers = 4              # core worker threads for queued calls (default: one per CPU)
 //! debug_mgr = "4/5"        # the daemon's log level, for modules whose log_level is empty
 //! [limits]                 # lower the ceilings of every module (never raise them)
 //! memory_mib = 32
@@ -26,6 +27,9 @@ pub struct HostConfigFile {
     /// Instance slots in the engine's pool (at most this many modules load).
     #[serde(default)]
     pub module_slots: Option<u32>,
+    /// Core worker threads that run queued module calls.
+    #[serde(default)]
+    pub workers: Option<usize>,
     /// The daemon's `debug_mgr` level in Ceph notation.
     #[serde(default)]
     pub debug_mgr: Option<String>,
@@ -59,6 +63,15 @@ impl HostConfigFile {
             }
             config.module_slots = n;
         }
+        if let Some(n) = self.workers {
+            if !(1..=crate::pool::MAX_WORKERS).contains(&n) {
+                return Err(format!(
+                    "host config: workers = {n} is out of range: use 1 to {}",
+                    crate::pool::MAX_WORKERS
+                ));
+            }
+            config.workers = n;
+        }
         if let Some(d) = &self.debug_mgr {
             config.debug_mgr = d.clone();
         }
@@ -82,12 +95,19 @@ mod tests {
         );
         let err = file.apply(&mut config).unwrap_err();
         assert!(err.contains("memory_mib = 9999"), "{err}");
+        let file: HostConfigFile = toml::from_str("workers = 0\n").unwrap();
+        let err = file.apply(&mut config).unwrap_err();
+        assert!(err.contains("workers = 0 is out of range"), "{err}");
         let file: HostConfigFile =
-            toml::from_str("module_slots = 8\n[limits]\nmemory_mib = 16\n").unwrap();
+            toml::from_str("module_slots = 8\nworkers = 3\n[limits]\nmemory_mib = 16\n").unwrap();
         file.apply(&mut config).unwrap();
         assert_eq!(
-            (config.module_slots, config.limits.memory_bytes),
-            (8, 16 << 20)
+            (
+                config.module_slots,
+                config.workers,
+                config.limits.memory_bytes
+            ),
+            (8, 3, 16 << 20)
         );
     }
 }

@@ -17,6 +17,7 @@ use crate::health::{self, Check, HealthBoard};
 use crate::limits::Limits;
 use crate::loader::{Loader, Services};
 use crate::persist::{Persistence, SqliteStore};
+use crate::pool::Pool;
 use crate::supervisor::Supervisor;
 
 /// How the host is set up. Built by the daemon from its command line.
@@ -31,6 +32,9 @@ pub struct HostConfig {
     pub limits: Limits,
     /// How many module instances the engine's pool holds.
     pub module_slots: u32,
+    /// Core worker threads that run queued module calls (notifications, and commands for a
+    /// busy module); spare workers are added while all of them are stuck in calls.
+    pub workers: usize,
     /// The daemon's `debug_mgr` level (`"2/5"` in Ceph's notation), used by modules whose
     /// `log_level` option is empty.
     pub debug_mgr: String,
@@ -48,6 +52,7 @@ impl HostConfig {
             cluster,
             limits: Limits::default(),
             module_slots: engine::DEFAULT_MODULE_SLOTS,
+            workers: crate::pool::default_workers(),
             debug_mgr: "2/5".into(),
             cache_dir: None,
         }
@@ -183,7 +188,13 @@ impl Manager {
         let persist: Arc<dyn Persistence> = Arc::new(SqliteStore::open(&config.data_dir)?);
         let engine =
             engine::build(&config.limits, config.module_slots).map_err(StartError::Engine)?;
-        let ticker = EpochTicker::start(engine.clone())
+        let pool = Pool::start(config.workers).map_err(|e| {
+            StartError::Engine(wasmtime::Error::msg(format!(
+                "cannot start the worker threads: {e}"
+            )))
+        })?;
+        let watchdog = pool.watchdog();
+        let ticker = EpochTicker::start_with(engine.clone(), move || watchdog.tick())
             .map_err(|e| StartError::Engine(wasmtime::Error::msg(e.to_string())))?;
         let health = Arc::new(HealthBoard::default());
         let mgr_id = config.cluster.mgr_id();
@@ -216,6 +227,7 @@ impl Manager {
             persist.clone(),
             health.clone(),
             table,
+            pool,
         );
         supervisor.discover().map_err(|e| StartError::Dir {
             path: config.modules_dir.display().to_string(),

@@ -19,7 +19,7 @@ use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::actor::{ActorHandle, CallFailure, Job, SendError};
+use crate::actor::{ActorHandle, Batch, CallFailure, Job, SendError};
 use crate::bindings::{CommandResult, NotifyKind, Severity};
 use crate::command::CommandTable;
 use crate::health::{Check, HealthBoard};
@@ -27,6 +27,7 @@ use crate::limits;
 use crate::loader::{Instance, LoadedModule, Loader};
 use crate::module_env::ModuleEnv;
 use crate::persist::{Persistence, Space};
+use crate::pool::Pool;
 use crate::trap::TrapKind;
 
 /// How long a caller waits for a module's answer, queueing included, before giving up.
@@ -136,17 +137,20 @@ pub struct Supervisor {
     health: Arc<HealthBoard>,
     slots: Mutex<BTreeMap<String, Slot>>,
     commands: RwLock<CommandTable>,
+    /// The workers that run queued calls of every module.
+    pool: Pool,
 }
 
 impl Supervisor {
     /// A supervisor for the modules in `modules_dir`, whose command table starts with
-    /// `builtin` (the host's own commands).
+    /// `builtin` (the host's own commands), running queued calls on `pool`.
     pub fn new(
         loader: Arc<Loader>,
         modules_dir: &Path,
         persist: Arc<dyn Persistence>,
         health: Arc<HealthBoard>,
         builtin: CommandTable,
+        pool: Pool,
     ) -> Arc<Supervisor> {
         Arc::new_cyclic(|me| Supervisor {
             me: me.clone(),
@@ -156,6 +160,7 @@ impl Supervisor {
             health,
             slots: Mutex::new(BTreeMap::new()),
             commands: RwLock::new(builtin),
+            pool,
         })
     }
 
@@ -308,28 +313,16 @@ impl Supervisor {
                 }
             }
         }
-        match ActorHandle::spawn(
+        slot.actor = Some(ActorHandle::start(
             module,
             instance,
             self.loader.clone(),
             self.me.clone(),
             slot.generation,
-        ) {
-            Ok(actor) => {
-                slot.actor = Some(actor);
-                slot.state = ModuleState::Running;
-                Ok(())
-            }
-            Err(e) => {
-                self.commands_mut().remove_owner(name);
-                let reason = format!("cannot start the module's thread: {e}");
-                slot.state = ModuleState::Failed {
-                    reason: reason.clone(),
-                    since: SystemTime::now(),
-                };
-                Err(op_err(11, reason))
-            }
-        }
+            self.pool.scheduler().clone(),
+        ));
+        slot.state = ModuleState::Running;
+        Ok(())
     }
 
     /// Enable module `name` (also restarts a failed one). New `*.wasm` files in the modules
@@ -481,23 +474,28 @@ impl Supervisor {
 
     /// Cue every running module subscribed to `kind`. Never waits for the modules.
     pub fn notify(&self, kind: NotifyKind, id: &str) -> usize {
-        let slots = self.slots();
+        let mut batch = Batch::new();
         let mut sent = 0;
-        for slot in slots.values() {
+        for slot in self.slots().values() {
             let (Some(actor), Some(m)) = (&slot.actor, &slot.loaded) else {
                 continue;
             };
             if m.info.notify.contains(&kind)
                 && actor
-                    .send(Job::Notify {
-                        kind,
-                        id: id.to_owned(),
-                    })
+                    .queue(
+                        Job::Notify {
+                            kind,
+                            id: id.to_owned(),
+                        },
+                        &mut batch,
+                    )
                     .is_ok()
             {
                 sent += 1;
             }
         }
+        // One hand-over for the whole event: idle workers wake once, not once per module.
+        self.pool.scheduler().schedule_all(batch);
         sent
     }
 

@@ -377,6 +377,11 @@ impl Host {
 
     /// A host running the modules of `modules`.
     pub(crate) fn with(modules: Modules) -> Host {
+        Host::configured(modules, |_| {})
+    }
+
+    /// A host running the modules of `modules`, with `adjust` applied to its configuration.
+    pub(crate) fn configured(modules: Modules, adjust: impl FnOnce(&mut HostConfig)) -> Host {
         let data = tempfile::Builder::new()
             .prefix("wasmgr-host-")
             .tempdir()
@@ -389,6 +394,7 @@ impl Host {
         // A small pool: many hosts run side by side in this process.
         config.module_slots = 16;
         config.cache_dir = Some(shared_cache());
+        adjust(&mut config);
         let manager = Manager::start(config).unwrap();
         Host {
             manager,

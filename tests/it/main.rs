@@ -24,5 +24,6 @@ mod health;
 mod lifecycle;
 mod limits;
 mod log;
+mod notify;
 mod persistence;
 mod store;

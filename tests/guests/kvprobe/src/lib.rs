@@ -8,7 +8,7 @@ use wasmgr_guest::health::{self, HealthCheck};
 use wasmgr_guest::log::{self, Level};
 use wasmgr_guest::{
     ErrorResponse, HandleCommandResult, MgrModule, ModuleOption, OptionValue, cluster, config,
-    errno, store,
+    errno, store, NotifyKind,
 };
 
 #[derive(Default)]
@@ -17,6 +17,17 @@ struct Kvprobe;
 impl MgrModule for Kvprobe {
     const NAME: &'static str = "kvprobe";
     const VERSION: &'static str = "0.1.0";
+    const NOTIFY: &'static [NotifyKind] = &[NotifyKind::PgSummary];
+
+    /// Counts `pg_summary` notifies in the store key `notified`.
+    fn notify(&mut self, _kind: NotifyKind, _id: &str) {
+        let n = store::get("notified")
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        let _ = store::set("notified", Some(&(n + 1).to_string()));
+    }
 
     fn options() -> Vec<ModuleOption> {
         vec![

@@ -1,6 +1,7 @@
-//! Test guest: a command that never returns, for the fuel and deadline limits.
+//! Test guest: a command and a notify that never return, for the fuel and deadline limits and
+//! for keeping a worker busy.
 
-use wasmgr_guest::{HandleCommandResult, MgrModule};
+use wasmgr_guest::{HandleCommandResult, MgrModule, NotifyKind};
 
 #[derive(Default)]
 struct Spin;
@@ -8,6 +9,20 @@ struct Spin;
 impl MgrModule for Spin {
     const NAME: &'static str = "spin";
     const VERSION: &'static str = "0.1.0";
+    const NOTIFY: &'static [NotifyKind] = &[NotifyKind::PgSummary];
+
+    /// Spins until the deadline stops it.
+    fn notify(&mut self, _kind: NotifyKind, _id: &str) {
+        spin()
+    }
+}
+
+fn spin() -> ! {
+    let mut n: u64 = 0;
+    // `black_box` keeps the optimiser from proving the loop useless and removing it.
+    loop {
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
 }
 
 #[wasmgr_guest::commands]
@@ -15,11 +30,7 @@ impl Spin {
     /// Loop forever
     #[read("spin forever")]
     fn forever(&mut self) -> HandleCommandResult {
-        let mut n: u64 = 0;
-        // `black_box` keeps the optimiser from proving the loop useless and removing it.
-        loop {
-            n = std::hint::black_box(n.wrapping_add(1));
-        }
+        spin()
     }
 
     /// Answer at once

@@ -1,0 +1,87 @@
+//! Notifications: every subscriber gets each event once, on the host's worker pool, and a module
+//! stuck in its `notify` does not hold up the others.
+
+use std::time::{Duration, Instant};
+
+use wasmgr_runtime::bindings::NotifyKind;
+
+use crate::harness::guests::{KVPROBE, SPIN};
+use crate::harness::{Host, Modules};
+
+/// A liveness bound: generous, for a loaded machine.
+const WITHIN: Duration = Duration::from_secs(10);
+
+/// kvprobe's count of `pg_summary` notifies (0 before the first).
+fn notified(host: &Host) -> u64 {
+    let reply = host.run(&["kvprobe", "get", "notified"]);
+    match reply.retval {
+        0 => reply.stdout.trim().parse().unwrap(),
+        -2 => 0,
+        _ => panic!("kvprobe get notified: {reply:#?}"),
+    }
+}
+
+/// One of `module info <name>`'s counters.
+fn stat(host: &Host, name: &str, counter: &str) -> u64 {
+    let reply = host.request(&["module", "info", name], Some("json"), "");
+    assert_eq!(reply.retval, 0, "{reply:#?}");
+    let info: serde_json::Value = serde_json::from_str(&reply.stdout).unwrap();
+    info["stats"][counter].as_u64().unwrap()
+}
+
+/// Wait until `done` holds, at most [`WITHIN`].
+#[track_caller]
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < WITHIN,
+            "{what} did not happen within {WITHIN:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn each_event_reaches_every_subscriber_once() {
+    let host = Host::with(Modules::new(&[KVPROBE]));
+    for n in 1..=3 {
+        assert_eq!(host.manager.notify(NotifyKind::PgSummary, ""), 1);
+        wait_until("the notify", || notified(&host) >= n);
+    }
+    // Not subscribed: nobody is cued.
+    assert_eq!(host.manager.notify(NotifyKind::OsdMap, ""), 0);
+    // A disabled module is not cued either.
+    host.ok(&["module", "disable", "kvprobe"]);
+    assert_eq!(host.manager.notify(NotifyKind::PgSummary, ""), 0);
+    host.ok(&["module", "enable", "kvprobe"]);
+    assert_eq!(notified(&host), 3);
+}
+
+#[test]
+fn a_module_stuck_in_notify_does_not_hold_up_the_others() {
+    // One core worker: while spin's notify holds it, kvprobe's notify needs a spare worker.
+    let host = Host::configured(Modules::new(&[KVPROBE, SPIN]), |c| c.workers = 1);
+    let spin_calls = stat(&host, "spin", "calls");
+    // Queued in name order: kvprobe runs, then spin's notify spins on the only core worker.
+    assert_eq!(host.manager.notify(NotifyKind::PgSummary, ""), 2);
+    wait_until("kvprobe's first notify", || notified(&host) == 1);
+    wait_until("spin's notify starting", || {
+        stat(&host, "spin", "calls") > spin_calls
+    });
+
+    assert_eq!(host.manager.notify(NotifyKind::PgSummary, ""), 2);
+    wait_until("kvprobe's second notify", || notified(&host) == 2);
+    // spin's notify is still running: its deadline (1 s) has not stopped it yet, so kvprobe
+    // did not wait for it.
+    assert_eq!(
+        stat(&host, "spin", "traps"),
+        0,
+        "spin's notify ended before kvprobe's second notify ran; the test proves nothing"
+    );
+
+    // The deadline stops spin's notify; the module is restarted and runs its next one.
+    wait_until("spin's deadline", || stat(&host, "spin", "traps") >= 1);
+    assert_eq!(stat(&host, "spin", "restarts"), 1);
+    assert_eq!(host.ok(&["spin", "ok"]), "ok");
+}
