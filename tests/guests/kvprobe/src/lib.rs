@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use wasmgr_guest::health::{self, HealthCheck};
 use wasmgr_guest::log::{self, Level};
 use wasmgr_guest::{
-    ErrorResponse, HandleCommandResult, MgrModule, ModuleOption, OptionValue, cluster, config,
-    errno, store, NotifyKind,
+    ErrorResponse, HandleCommandResult, MgrModule, ModuleOption, NotifyKind, OptionValue, cluster,
+    config, errno, store,
 };
 
 #[derive(Default)]
