@@ -15,6 +15,7 @@ use wasmgr_runtime::loader::Loader;
 use wasmgr_runtime::manager::{ClientPerm, CommandRequest};
 
 use crate::daemon::{self, Conn, Daemon};
+use crate::floor::Floor;
 use crate::host::{CountingSource, Dirs, Host};
 use crate::native::{self, NativeModule};
 use crate::raw::{On, RawHost};
@@ -180,27 +181,48 @@ pub fn command<'a>(
 }
 
 /// `echo` with 1 KB in and out over the real daemon's admin API: one client sequentially, and
-/// four clients at once on keep-alive connections.
-pub fn admin(cases: &mut Cases<'_>, daemon: &Daemon, inbuf: &str) -> Result<()> {
+/// four clients at once on keep-alive connections; and the same requests to the HTTP floor
+/// server (see [`crate::floor`]), which answers with the reply the daemon gave.
+pub fn admin(cases: &mut Cases<'_>, daemon: &Daemon, inbuf: &str) -> Result<Floor> {
     let body = json!({ "words": ["echo"], "inbuf": inbuf });
     let mut conn = Conn::open(&daemon.endpoint)?;
-    let req = conn.command_request(&body);
-    cases.add("admin.seq", move |r| {
+    let mut reply = Vec::new();
+    conn.send(&conn.command_request(&body), &mut reply)?;
+    check_echo_reply(&reply)?;
+    let floor = Floor::start(&reply)?;
+    http(cases, "admin", &daemon.endpoint, &body)?;
+    http(cases, "admin.floor", &floor.endpoint, &body)?;
+    Ok(floor)
+}
+
+/// `PREFIX.seq`, `PREFIX.4c` and `PREFIX.4c.lat`: `body` posted to `endpoint` by one client
+/// sequentially, and by four clients at once.
+fn http(
+    cases: &mut Cases<'_>,
+    prefix: &str,
+    endpoint: &daemon::Endpoint,
+    body: &serde_json::Value,
+) -> Result<()> {
+    let mut conn = Conn::open(endpoint)?;
+    let req = conn.command_request(body);
+    let key = format!("{prefix}.seq");
+    cases.add(&key.clone(), move |r| {
         let mut body = Vec::new();
         for _ in 0..100 {
             let t = Instant::now();
             conn.send(&req, &mut body)?;
-            r.nanos("admin.seq", t.elapsed());
+            r.nanos(&key, t.elapsed());
             check_echo_reply(&body)?;
         }
         Ok(())
     });
 
     let mut clients = (0..4)
-        .map(|_| Conn::open(&daemon.endpoint))
+        .map(|_| Conn::open(endpoint))
         .collect::<Result<Vec<_>>>()?;
-    let req = conn_request(&clients, &body)?;
-    cases.add("admin.4c", move |r| {
+    let req = conn_request(&clients, body)?;
+    let key = format!("{prefix}.4c");
+    cases.add(&key.clone(), move |r| {
         const PER_CLIENT: usize = 250;
         let barrier = Barrier::new(clients.len() + 1);
         let (barrier, req) = (&barrier, &req);
@@ -231,13 +253,14 @@ pub fn admin(cases: &mut Cases<'_>, daemon: &Daemon, inbuf: &str) -> Result<()> 
             (t.elapsed(), results)
         });
         let mut n = 0;
+        let lat = format!("{key}.lat");
         for latencies in results {
             for v in latencies?? {
-                r.push("admin.4c.lat", Unit::Nanos, v);
+                r.push(&lat, Unit::Nanos, v);
                 n += 1;
             }
         }
-        r.push("admin.4c", Unit::PerSec, n as f64 / elapsed.as_secs_f64());
+        r.push(&key, Unit::PerSec, n as f64 / elapsed.as_secs_f64());
         Ok(())
     });
     Ok(())

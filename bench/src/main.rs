@@ -7,6 +7,7 @@
 
 mod cases;
 mod daemon;
+mod floor;
 mod host;
 mod machine;
 mod native;
@@ -62,6 +63,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("__rss-child") => rss_child(&args[1..]),
+        Some("__http-floor") => floor::serve(),
         _ => match parse(&args) {
             Ok(Some(opts)) => run(&opts),
             Ok(None) => {
@@ -254,9 +256,10 @@ fn run(o: &Opts) -> Result<()> {
     if let (true, Some(h)) = (want("cmd"), &main_host) {
         cases::command(&mut cases, h, &mut raw_on, &p.echo, &inbuf)?;
     }
-    if let Some((d, _)) = &admin {
-        cases::admin(&mut cases, d, &inbuf)?;
-    }
+    let _floor = match &admin {
+        Some((d, _)) => Some(cases::admin(&mut cases, d, &inbuf)?),
+        None => None,
+    };
     if want("notify") {
         cases::notify(&mut cases, &fan_hosts, &mut raw_on, &p.fan)?;
     }

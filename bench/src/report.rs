@@ -85,7 +85,10 @@ fn rows() -> Vec<Row> {
             )
         },
         Row {
-            baselines: vec![("in-process", "cmd.host".into())],
+            baselines: vec![
+                ("in-process", "cmd.host".into()),
+                ("HTTP floor", "admin.floor.seq".into()),
+            ],
             ..row(
                 "command over the admin API, sequential (real `wasmgr serve`, loopback keep-alive HTTP)",
                 "admin.seq",
@@ -93,13 +96,31 @@ fn rows() -> Vec<Row> {
             )
         },
         row(
-            "command over the admin API, 4 concurrent clients: throughput",
-            "admin.4c",
-            Target::MinRate(40_000.0),
+            "↳ baseline, HTTP floor: the same request to a minimal server process (thread per connection, blocking I/O, prebuilt reply)",
+            "admin.floor.seq",
+            Target::None,
         ),
+        Row {
+            baselines: vec![("HTTP floor", "admin.floor.4c".into())],
+            ..row(
+                "command over the admin API, 4 concurrent clients: throughput",
+                "admin.4c",
+                Target::MinRate(40_000.0),
+            )
+        },
         row(
             "↳ latency per command with 4 concurrent clients",
             "admin.4c.lat",
+            Target::None,
+        ),
+        row(
+            "↳ baseline, HTTP floor, 4 concurrent clients: throughput",
+            "admin.floor.4c",
+            Target::None,
+        ),
+        row(
+            "  ↳ latency per request with 4 concurrent clients",
+            "admin.floor.4c.lat",
             Target::None,
         ),
     ];

@@ -6,6 +6,7 @@
 
 mod admin;
 mod client;
+mod http;
 mod serve;
 
 use std::path::PathBuf;

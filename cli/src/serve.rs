@@ -4,18 +4,24 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
 use wasmgr_runtime::cluster::{ClusterSource, SnapshotSource};
 use wasmgr_runtime::host_config::HostConfigFile;
-use wasmgr_runtime::manager::{
-    ClientPerm, CommandInfo, CommandReply, CommandRequest, HostConfig, Manager,
-};
+use wasmgr_runtime::manager::{ClientPerm, CommandRequest, HostConfig, Manager};
 
 use crate::admin::{self, Endpoint};
+use crate::http::{self as http, Request, Response};
+
+/// Connections the admin API serves at once; further clients wait in the listen backlog until
+/// one closes.
+const MAX_CONNECTIONS: usize = 128;
+/// A connection that sends no complete request header for this long is closed (an idle
+/// keep-alive connection, or a client that stalls).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long shutdown waits for commands in progress before it stops the modules.
+const DRAIN_WAIT: Duration = Duration::from_secs(2);
 
 const USAGE: &str =
     "usage: wasmgr serve [--data DIR] [--modules DIR] [--listen ADDR] [--cluster SOURCE]
@@ -27,8 +33,8 @@ const USAGE: &str =
   --listen ADDR     admin API address, loopback only (default: 127.0.0.1:0, a free port)
   --cluster SOURCE  cluster state: 'snapshot' (the embedded Ceph 16.2 capture, default)
                     or 'snapshot:DIR' (a directory of JSON files with the same names)
-  --config FILE     host configuration (TOML): module_slots, debug_mgr, and [limits] to lower
-                    every module's ceilings
+  --config FILE     host configuration (TOML): module_slots, workers, debug_mgr, and [limits]
+                    to lower every module's ceilings
   --cache DIR       compiled-module cache, may be shared by daemons (default: DIR/cache)
   --debug-mgr LEVEL the daemon's log level in Ceph notation, used by modules whose log_level
                     is empty (default: 2/5)
@@ -138,6 +144,8 @@ struct App {
     manager: Arc<Manager>,
     admin_token: String,
     readonly_token: String,
+    /// Commands being run for clients right now.
+    in_flight: AtomicUsize,
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
@@ -180,12 +188,12 @@ fn run(args: Args) -> anyhow::Result<()> {
         manager: manager.clone(),
         admin_token: admin::token()?,
         readonly_token: admin::token()?,
+        in_flight: AtomicUsize::new(0),
     });
-    // Module commands run on the blocking pool's threads when the module is idle, so they
-    // get the stack an actor thread has: wasm may use 512 KiB of it, host calls the rest.
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    // This runtime only accepts connections and waits for signals; each connection is served
+    // on a thread of its own (see `spawn_connection`).
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .thread_stack_size(4 << 20)
         .build()?;
     let result = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
@@ -213,15 +221,35 @@ fn run(args: Args) -> anyhow::Result<()> {
             0o600,
         )?;
         tracing::info!(%addr, data = %args.data.display(), "admin API listening");
-        let router = axum::Router::new()
-            .route("/v1/command", post(command))
-            .route("/v1/commands", get(commands))
-            .with_state(app.clone());
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+        let shutdown = shutdown_signal();
+        tokio::pin!(shutdown);
+        loop {
+            let slot = tokio::select! {
+                () = &mut shutdown => break,
+                slot = slots.clone().acquire_owned() => slot?,
+            };
+            let accepted = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => accepted,
+            };
+            match accepted.and_then(|(stream, _)| stream.into_std()) {
+                Ok(stream) => spawn_connection(stream, app.clone(), slot),
+                Err(e) => {
+                    // Out of file descriptors, or a client that reset before we took it:
+                    // back off a little instead of spinning on the error.
+                    tracing::warn!("admin API: cannot accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
         anyhow::Ok(())
     });
+    // Let commands in progress answer before the modules stop under them.
+    let drain = Instant::now();
+    while app.in_flight.load(Ordering::Acquire) > 0 && drain.elapsed() < DRAIN_WAIT {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     for f in [admin::ADMIN_FILE, admin::READONLY_FILE] {
         let _ = std::fs::remove_file(args.data.join(f));
     }
@@ -242,10 +270,10 @@ async fn shutdown_signal() {
     }
 }
 
-fn authorize(app: &App, headers: &HeaderMap) -> Result<ClientPerm, (StatusCode, String)> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
+fn authorize(app: &App, req: &Request) -> Result<ClientPerm, Response> {
+    let token = req
+        .authorization
+        .as_deref()
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
     if !token.is_empty() && constant_time_eq(token, &app.admin_token) {
@@ -253,9 +281,9 @@ fn authorize(app: &App, headers: &HeaderMap) -> Result<ClientPerm, (StatusCode, 
     } else if !token.is_empty() && constant_time_eq(token, &app.readonly_token) {
         Ok(ClientPerm::Read)
     } else {
-        Err((
-            StatusCode::UNAUTHORIZED,
-            "missing or wrong token: read it from the data directory's admin.json".into(),
+        Err(Response::error(
+            401,
+            "missing or wrong token: read it from the data directory's admin.json",
         ))
     }
 }
@@ -268,24 +296,78 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
-async fn command(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Json(req): Json<CommandRequest>,
-) -> Result<Json<CommandReply>, (StatusCode, String)> {
-    let perm = authorize(&app, &headers)?;
-    // A command blocks: it may run guest code right here (an idle module) or wait for the
-    // module's actor. `block_in_place` lets this worker block while the runtime moves its
-    // other tasks elsewhere, without handing the command to another thread and back.
-    Ok(Json(tokio::task::block_in_place(|| {
-        app.manager.command(&req, perm)
-    })))
+/// Serve one client connection on a thread of its own, with blocking reads and writes.
+///
+/// A command blocks: it runs guest code right here when its module has nothing queued, or
+/// waits for a worker. HTTP/1.1 answers a connection's requests in order anyway, so blocking
+/// its own thread delays nobody else; and a request costs one wake-up of the one thread
+/// waiting on this socket, with no hand-off between threads. The thread is outside any async
+/// runtime, as guest code must be (WASI's blocking calls refuse to run inside one).
+fn spawn_connection(
+    stream: std::net::TcpStream,
+    app: Arc<App>,
+    slot: tokio::sync::OwnedSemaphorePermit,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("admin-conn".into())
+        // Guest code may run on this stack, as on a worker's.
+        .stack_size(wasmgr_runtime::pool::WORKER_STACK)
+        .spawn(move || {
+            let _slot = slot;
+            // Accepted by the async listener, so still in non-blocking mode.
+            let served = stream
+                .set_nonblocking(false)
+                .and_then(|()| http::serve(stream, HEADER_TIMEOUT, |req| route(&app, req)));
+            if let Err(e) = served {
+                tracing::debug!("admin API connection: {e}");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("admin API: cannot start a thread for a connection: {e}");
+    }
 }
 
-async fn commands(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-) -> Result<Json<Vec<CommandInfo>>, (StatusCode, String)> {
-    authorize(&app, &headers)?;
-    Ok(Json(app.manager.command_list()))
+/// The admin API's routes.
+fn route(app: &App, req: &Request) -> Response {
+    match (req.method.as_str(), req.path.as_str()) {
+        ("POST", "/v1/command") => {
+            authorize(app, req).map_or_else(|r| r, |perm| command(app, req, perm))
+        }
+        ("GET", "/v1/commands") => {
+            authorize(app, req).map_or_else(|r| r, |_| json(&app.manager.command_list()))
+        }
+        (_, "/v1/command") => Response::error(405, "use POST /v1/command"),
+        (_, "/v1/commands") => Response::error(405, "use GET /v1/commands"),
+        (_, path) => Response::error(
+            404,
+            format!(
+                "no such route {path}: the admin API serves POST /v1/command and GET /v1/commands"
+            ),
+        ),
+    }
+}
+
+fn command(app: &App, req: &Request, perm: ClientPerm) -> Response {
+    let cmd: CommandRequest = match serde_json::from_slice(&req.body) {
+        Ok(cmd) => cmd,
+        Err(e) => {
+            return Response::error(
+                400,
+                format!(
+                    "bad command request: {e}; send a JSON object {{\"words\": [...], \"format\": null, \"inbuf\": \"\"}}"
+                ),
+            );
+        }
+    };
+    app.in_flight.fetch_add(1, Ordering::AcqRel);
+    let reply = app.manager.command(&cmd, perm);
+    app.in_flight.fetch_sub(1, Ordering::AcqRel);
+    json(&reply)
+}
+
+fn json(value: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => Response::json(body),
+        Err(e) => Response::error(500, format!("cannot encode the reply: {e}")),
+    }
 }

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread;
 use std::time::Duration;
 
@@ -49,6 +49,9 @@ pub(crate) enum Job {
     /// Gets the module scheduled so that a worker sees [`ActorHandle::stop`]'s flag.
     Stop,
 }
+
+/// How long a caller spins on a busy module's lock before it sleeps on it.
+const SPIN_FOR: Duration = Duration::from_micros(20);
 
 /// Jobs a worker runs for one module before it puts the module at the back of the ready
 /// queue, so that one module with a long queue does not hold a worker while others wait.
@@ -152,27 +155,44 @@ impl ActorHandle {
         Ok(())
     }
 
-    /// Run a command on the calling thread if the module is idle: nothing queued and nobody
-    /// running a call. `None` means it is busy and the command should be queued.
+    /// Run a command on the calling thread unless jobs are queued for the module: then `None`,
+    /// and the command should be queued behind them.
+    ///
+    /// If another call is running (a command on another caller's thread, or a worker's job),
+    /// this waits for the module's lock: the command has to wait for that call anyway, and
+    /// taking the lock directly saves the two thread hand-offs of going through the mailbox.
     pub(crate) fn try_command_here(&self, cmd: &str, inbuf: &str) -> Option<CommandOutcome> {
         if self.runner.queued.load(Ordering::Acquire) != 0 {
             return None;
         }
-        let mut slot = match self.runner.instance.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(p)) => self.runner.recover(p.into_inner()),
-            Err(TryLockError::WouldBlock) => return None,
-        };
+        let mut slot = self.runner.lock_spinning();
         // Checked again under the lock: a worker takes a job's count off only once it holds
-        // the lock, so a job queued before this call is never overtaken; and a stop that came
-        // in meanwhile wins.
+        // the lock, so a job queued before this call took the lock is never overtaken; and a
+        // stop that came in meanwhile wins.
         if self.runner.queued.load(Ordering::Acquire) != 0 {
             return None;
         }
         if self.is_stopping() {
             return Some(Err(self.runner.stopped()));
         }
-        Some(self.runner.command(&mut slot, cmd, inbuf))
+        // A panic in host code is contained here as on a worker: the caller gets an error and
+        // the instance is replaced.
+        match catch_unwind(AssertUnwindSafe(|| {
+            self.runner.command(&mut slot, cmd, inbuf)
+        })) {
+            Ok(outcome) => Some(outcome),
+            Err(_) => {
+                let name = &self.runner.module.name;
+                tracing::error!(module = %name, "a host call panicked; replacing the instance");
+                self.runner.replace_after_panic(&mut slot);
+                Some(Err(CallFailure {
+                    errno: 5, // EIO
+                    message: format!(
+                        "module '{name}': a host call panicked during this command; the instance was replaced"
+                    ),
+                }))
+            }
+        }
     }
 }
 
@@ -207,6 +227,25 @@ struct Runner {
 type Slot<'a> = MutexGuard<'a, Option<Instance>>;
 
 impl Runner {
+    /// The module's lock, spinning briefly before sleeping on it: a command usually holds it
+    /// for a few microseconds, less than a sleep and a wake-up cost.
+    fn lock_spinning(&self) -> Slot<'_> {
+        let started = std::time::Instant::now();
+        loop {
+            match self.instance.try_lock() {
+                Ok(slot) => return slot,
+                Err(std::sync::TryLockError::Poisoned(p)) => return self.recover(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+            if started.elapsed() > SPIN_FOR {
+                return self.lock();
+            }
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+        }
+    }
+
     fn lock(&self) -> Slot<'_> {
         match self.instance.lock() {
             Ok(slot) => slot,

@@ -42,6 +42,38 @@ fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -
 }
 
 #[test]
+fn malformed_requests_get_a_status_that_says_what_to_send() {
+    let daemon = Daemon::start(&[HELLO]);
+    let admin = endpoint(&daemon.data(), "admin.json");
+    let addr = admin["addr"].as_str().unwrap();
+    let token = Some(admin["token"].as_str().unwrap());
+
+    let (status, body) = http(addr, "POST", "/v1/command", token, r#"{"words": 3}"#);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.starts_with("bad command request: "), "{body}");
+    assert!(
+        body.contains(r#"send a JSON object {"words": [...]"#),
+        "{body}"
+    );
+    let (status, body) = http(addr, "GET", "/v1/command", token, "");
+    assert_eq!((status, body.as_str()), (405, "use POST /v1/command"));
+    let (status, body) = http(addr, "GET", "/v2/anything", token, "");
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body.contains("serves POST /v1/command and GET /v1/commands"),
+        "{body}"
+    );
+    assert_eq!(
+        daemon.calls("hello"),
+        1,
+        "a malformed request reached the module"
+    );
+    // The daemon still answers.
+    let (status, body) = http(addr, "POST", "/v1/command", token, r#"{"words":["hello"]}"#);
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
 fn requests_without_the_right_token_are_refused() {
     let daemon = Daemon::start(&[HELLO]);
     let admin = endpoint(&daemon.data(), "admin.json");
