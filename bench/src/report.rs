@@ -184,7 +184,7 @@ fn rows() -> Vec<Row> {
             Target::None,
         ),
         row(
-            "↳ `Supervisor::enable` as `module enable` runs it: persist write (fsync) + the load above + actor thread",
+            "↳ `Supervisor::enable` as `module enable` runs it: persist write (fsync) + the load above + starting its actor",
             "enable.supervisor",
             Target::None,
         ),
