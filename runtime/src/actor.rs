@@ -2,19 +2,19 @@
 //! into the module run one at a time.
 //!
 //! The instance sits in the module's own [`Runner`] behind a per-module lock: whoever holds it
-//! runs the call. A command that finds the module idle (empty mailbox, lock free) runs on the
-//! caller's thread, which saves the two thread hand-offs of a mailbox round trip (tens of
-//! microseconds when they wake an idle CPU); otherwise it is queued, as notifications always
-//! are, and a worker of the host's [`crate::pool`] runs it. The lock is the module's alone: no
+//! runs the call. A command for a module with nothing queued runs on the caller's thread,
+//! waiting for the lock if another call holds it, which saves the two thread hand-offs of a
+//! mailbox round trip (tens of microseconds when they wake an idle CPU); otherwise it is
+//! queued, as notifications always are, and a worker of the host's [`crate::pool`] runs it. The lock is the module's alone: no
 //! lock shared between modules, and no host-wide lock, is ever held while guest code runs.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError, Weak};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::bindings::{CommandResult, MgrModule, NotifyKind};
 use crate::host::ModuleCtx;
@@ -67,10 +67,6 @@ pub(crate) enum SendError {
     Full,
     Gone,
 }
-
-/// Modules that got their first queued job in a [`ActorHandle::queue`] batch, to schedule
-/// together.
-pub(crate) type Batch = Vec<Arc<dyn Task>>;
 
 impl ActorHandle {
     /// An actor for `module`, running `instance`; its jobs run on `scheduler`'s pool.
@@ -125,17 +121,15 @@ impl ActorHandle {
 
     /// Queue `job` and schedule the module if it was not already.
     pub(crate) fn send(&self, job: Job) -> Result<(), SendError> {
-        let mut batch = Batch::new();
-        self.queue(job, &mut batch)?;
-        if let Some(task) = batch.pop() {
+        if let Some(task) = self.queue(job)? {
             self.runner.scheduler.schedule(task);
         }
         Ok(())
     }
 
-    /// Queue `job`; if the module now needs scheduling, add it to `batch` for the caller to
-    /// schedule (with [`Scheduler::schedule_all`]) once it has queued everything.
-    pub(crate) fn queue(&self, job: Job, batch: &mut Batch) -> Result<(), SendError> {
+    /// Queue `job`. `Some` is the module, which now needs scheduling: the caller schedules it,
+    /// possibly with others (see [`Scheduler::schedule_all`]).
+    pub(crate) fn queue(&self, job: Job) -> Result<Option<Arc<dyn Task>>, SendError> {
         let r = &self.runner;
         let mut mailbox = r.mailbox();
         if mailbox.closed {
@@ -148,11 +142,11 @@ impl ActorHandle {
         // on its way into it.
         r.queued.fetch_add(1, Ordering::AcqRel);
         mailbox.jobs.push_back(job);
-        if !mailbox.scheduled {
-            mailbox.scheduled = true;
-            batch.push(r.clone());
+        if mailbox.scheduled {
+            return Ok(None);
         }
-        Ok(())
+        mailbox.scheduled = true;
+        Ok(Some(r.clone()))
     }
 
     /// Run a command on the calling thread unless jobs are queued for the module: then `None`,
@@ -175,24 +169,20 @@ impl ActorHandle {
         if self.is_stopping() {
             return Some(Err(self.runner.stopped()));
         }
-        // A panic in host code is contained here as on a worker: the caller gets an error and
-        // the instance is replaced.
-        match catch_unwind(AssertUnwindSafe(|| {
-            self.runner.command(&mut slot, cmd, inbuf)
-        })) {
-            Ok(outcome) => Some(outcome),
-            Err(_) => {
-                let name = &self.runner.module.name;
-                tracing::error!(module = %name, "a host call panicked; replacing the instance");
-                self.runner.replace_after_panic(&mut slot);
-                Some(Err(CallFailure {
-                    errno: 5, // EIO
-                    message: format!(
-                        "module '{name}': a host call panicked during this command; the instance was replaced"
-                    ),
-                }))
-            }
-        }
+        let runner = &self.runner;
+        Some(
+            runner
+                .contained(&mut slot, |slot| runner.command(slot, cmd, inbuf))
+                .unwrap_or_else(|| {
+                    Err(CallFailure {
+                        errno: 5, // EIO
+                        message: format!(
+                            "module '{}': a host call panicked during this command; the instance was replaced",
+                            runner.module.name
+                        ),
+                    })
+                }),
+        )
     }
 }
 
@@ -230,12 +220,12 @@ impl Runner {
     /// The module's lock, spinning briefly before sleeping on it: a command usually holds it
     /// for a few microseconds, less than a sleep and a wake-up cost.
     fn lock_spinning(&self) -> Slot<'_> {
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         loop {
             match self.instance.try_lock() {
                 Ok(slot) => return slot,
-                Err(std::sync::TryLockError::Poisoned(p)) => return self.recover(p.into_inner()),
-                Err(std::sync::TryLockError::WouldBlock) => {}
+                Err(TryLockError::Poisoned(p)) => return self.recover(p.into_inner()),
+                Err(TryLockError::WouldBlock) => {}
             }
             if started.elapsed() > SPIN_FOR {
                 return self.lock();
@@ -287,27 +277,40 @@ impl Runner {
             self.shutdown(&mut slot);
             return false;
         }
-        // A panic in host code must not take the worker down with the module's queue: it is
-        // contained here and the instance replaced (see `recover`).
-        let ran = catch_unwind(AssertUnwindSafe(|| match job {
+        // A panicking host call must not take the worker down with the module's queue.
+        self.contained(&mut slot, |slot| match job {
             Job::Command { cmd, inbuf, reply } => {
-                let outcome = self.command(&mut slot, &cmd, &inbuf);
+                let outcome = self.command(slot, &cmd, &inbuf);
                 // The caller may have given up waiting; that is fine.
                 let _ = reply.send(outcome);
             }
             Job::Notify { kind, id } => {
-                let _ = self.call(&mut slot, "notify", |b, s| {
+                let _ = self.call(slot, "notify", |b, s| {
                     b.wasmgr_mgr_module().call_notify(s, kind, &id)
                 });
             }
             Job::Stop => {}
-        }));
-        if ran.is_err() {
-            tracing::error!(module = %self.module.name, "a host call panicked; replacing the instance");
-            self.replace_after_panic(&mut slot);
-        }
+        });
         // `None`: the module failed and takes no more calls.
         slot.is_some()
+    }
+
+    /// Run `f` on the module's instance; if host code panics in it, drop the instance and
+    /// restart or fail the module as after a trap, and return `None`. Whoever runs a call
+    /// (a worker or a caller) survives a host panic.
+    fn contained<'a, R>(
+        &self,
+        slot: &mut Slot<'a>,
+        f: impl FnOnce(&mut Slot<'a>) -> R,
+    ) -> Option<R> {
+        match catch_unwind(AssertUnwindSafe(|| f(slot))) {
+            Ok(r) => Some(r),
+            Err(_) => {
+                tracing::error!(module = %self.module.name, "a host call panicked; replacing the instance");
+                self.replace_after_panic(slot);
+                None
+            }
+        }
     }
 
     /// Close the mailbox for good. The jobs still in it are dropped, which tells every queued

@@ -2,8 +2,9 @@
 //!
 //! A [`manager::Manager`] owns one wasmtime engine, the durable store, the cluster state
 //! source and every module. Each module is a component built against the `wasmgr:mgr` WIT
-//! world; it runs in its own store, one call at a time (on the caller's thread when it is idle,
-//! else on a shared pool of worker threads), under fuel, deadline and memory limits, and reaches the rest of the system only through host calls.
+//! world; it runs in its own store, one call at a time (a command on the caller's thread unless
+//! calls are queued for the module, else on a shared pool of worker threads), under fuel,
+//! deadline and memory limits, and reaches the rest of the system only through host calls.
 //!
 //! ```no_run
 //! use std::sync::Arc;

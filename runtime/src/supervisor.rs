@@ -19,7 +19,7 @@ use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::actor::{ActorHandle, Batch, CallFailure, Job, SendError};
+use crate::actor::{ActorHandle, CallFailure, Job, SendError};
 use crate::bindings::{CommandResult, NotifyKind, Severity};
 use crate::command::CommandTable;
 use crate::health::{Check, HealthBoard};
@@ -474,28 +474,26 @@ impl Supervisor {
 
     /// Cue every running module subscribed to `kind`. Never waits for the modules.
     pub fn notify(&self, kind: NotifyKind, id: &str) -> usize {
-        let mut batch = Batch::new();
+        let mut to_schedule = Vec::new();
         let mut sent = 0;
         for slot in self.slots().values() {
             let (Some(actor), Some(m)) = (&slot.actor, &slot.loaded) else {
                 continue;
             };
-            if m.info.notify.contains(&kind)
-                && actor
-                    .queue(
-                        Job::Notify {
-                            kind,
-                            id: id.to_owned(),
-                        },
-                        &mut batch,
-                    )
-                    .is_ok()
-            {
+            if !m.info.notify.contains(&kind) {
+                continue;
+            }
+            let job = Job::Notify {
+                kind,
+                id: id.to_owned(),
+            };
+            if let Ok(task) = actor.queue(job) {
                 sent += 1;
+                to_schedule.extend(task);
             }
         }
         // One hand-over for the whole event: idle workers wake once, not once per module.
-        self.pool.scheduler().schedule_all(batch);
+        self.pool.scheduler().schedule_all(to_schedule);
         sent
     }
 
