@@ -220,14 +220,15 @@ impl Runner {
     /// The module's lock, spinning briefly before sleeping on it: a command usually holds it
     /// for a few microseconds, less than a sleep and a wake-up cost.
     fn lock_spinning(&self) -> Slot<'_> {
-        let started = Instant::now();
+        // The clock starts at the first miss: a free lock costs one try.
+        let mut started = None;
         loop {
             match self.instance.try_lock() {
                 Ok(slot) => return slot,
                 Err(TryLockError::Poisoned(p)) => return self.recover(p.into_inner()),
                 Err(TryLockError::WouldBlock) => {}
             }
-            if started.elapsed() > SPIN_FOR {
+            if started.get_or_insert_with(Instant::now).elapsed() > SPIN_FOR {
                 return self.lock();
             }
             for _ in 0..64 {

@@ -255,16 +255,13 @@ impl Manager {
             Ok(f) => f,
             Err(e) => return CommandReply::err(22, e),
         };
-        // The table lock is held only for the lookup: the supervisor takes its slots lock
-        // before the table lock, so nothing here may take the slots lock while holding it.
-        let found = {
+        // The table lock is held only for the lookup and the argument checks: the supervisor
+        // takes its slots lock before the table lock, so nothing here may take the slots lock
+        // while holding it, and built-in commands change the table.
+        let (owner, builtin_prefix, args) = {
             let table = self.supervisor.commands();
-            table
-                .lookup(&req.words)
-                .map(|(entry, rest)| (entry.clone(), rest.to_vec()))
-        };
-        let (entry, args) = {
-            let Some((entry, rest)) = found else {
+            let Some((entry, rest)) = table.lookup(&req.words) else {
+                drop(table);
                 if let Some(why) = self.supervisor.inactive_command(&req.words) {
                     return CommandReply::err(why.errno, why.message);
                 }
@@ -276,7 +273,6 @@ impl Manager {
                     ),
                 );
             };
-            let usage = command::usage(&entry.decl);
             if perm == ClientPerm::Read && entry.decl.perm != Perm::R {
                 return CommandReply::err(
                     13,
@@ -286,25 +282,27 @@ impl Manager {
                     ),
                 );
             }
-            match command::parse_args(&entry.decl, &rest, req.format.as_deref()) {
-                Ok(map) => (entry, map),
-                Err(e) => return CommandReply::err(22, format!("{}\nusage: {usage}", e.message())),
-            }
+            let args = match command::parse_args(&entry.decl, rest, req.format.as_deref()) {
+                Ok(map) => map,
+                Err(e) => {
+                    let usage = command::usage(&entry.decl);
+                    return CommandReply::err(22, format!("{}\nusage: {usage}", e.message()));
+                }
+            };
+            let builtin_prefix = (entry.owner == "mgr").then(|| entry.decl.prefix.clone());
+            (entry.owner.clone(), builtin_prefix, args)
         };
-        if entry.owner == "mgr" {
+        if let Some(prefix) = builtin_prefix {
             return builtin::run(
                 self,
-                &entry.decl.prefix,
+                &prefix,
                 &args,
                 format.unwrap_or(Format::Plain),
                 &req.inbuf,
             );
         }
         let cmd = serde_json::Value::Object(args).to_string();
-        match self
-            .supervisor
-            .call_command(&entry.owner, cmd, req.inbuf.clone())
-        {
+        match self.supervisor.call_command(&owner, &cmd, &req.inbuf) {
             Ok(r) => CommandReply {
                 retval: r.retval,
                 stdout: r.stdout,

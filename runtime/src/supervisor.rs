@@ -409,8 +409,8 @@ impl Supervisor {
     pub fn call_command(
         &self,
         name: &str,
-        cmd: String,
-        inbuf: String,
+        cmd: &str,
+        inbuf: &str,
     ) -> Result<CommandResult, CallFailure> {
         let actor = {
             let slots = self.slots();
@@ -428,13 +428,13 @@ impl Supervisor {
         }
         // No supervisor lock is held from here on: the call may run guest code, and a trap
         // reports back to the supervisor.
-        if let Some(outcome) = actor.try_command_here(&cmd, &inbuf) {
+        if let Some(outcome) = actor.try_command_here(cmd, inbuf) {
             return outcome;
         }
         let (tx, rx) = sync_channel(1);
         match actor.send(Job::Command {
-            cmd,
-            inbuf,
+            cmd: cmd.to_owned(),
+            inbuf: inbuf.to_owned(),
             reply: tx,
         }) {
             Ok(()) => {}
@@ -565,18 +565,26 @@ impl Supervisor {
 
     /// Every module, by name.
     pub fn list(&self) -> Vec<ModuleSummary> {
-        self.slots()
+        let mut list: Vec<ModuleSummary> = self
+            .slots()
             .iter()
             .map(|(name, s)| ModuleSummary {
                 name: name.clone(),
                 state: s.state.clone(),
-                enabled: s.state == ModuleState::Running
-                    || self.wanted(name) && matches!(s.state, ModuleState::Failed { .. }),
+                enabled: s.state == ModuleState::Running,
                 module: s.loaded.clone(),
                 path: s.path.clone(),
                 last_trap: s.last_trap.clone(),
             })
-            .collect()
+            .collect();
+        // A failed module counts as enabled unless an operator disabled it: read from disk
+        // after the slots lock is released, so commands never wait on it.
+        for m in &mut list {
+            if matches!(m.state, ModuleState::Failed { .. }) {
+                m.enabled = self.wanted(&m.name);
+            }
+        }
+        list
     }
 
     /// The environment of a loaded module (for operator access to its options).
