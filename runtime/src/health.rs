@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 
@@ -30,9 +31,14 @@ pub struct Check {
 }
 
 impl HealthBoard {
-    /// Replace the checks raised by `module`.
-    pub fn set_module_checks(&self, module: &str, checks: Vec<HealthCheck>) {
+    /// Replace the checks raised by `module`, if it is still `active`. The flag is read under
+    /// the board's lock, so a module stopped (flag cleared, then [`HealthBoard::clear_module`])
+    /// while one of its calls was raising checks cannot leave them behind.
+    pub fn set_module_checks(&self, module: &str, checks: Vec<HealthCheck>, active: &AtomicBool) {
         let mut map = self.checks.lock().unwrap_or_else(|p| p.into_inner());
+        if !active.load(Ordering::Acquire) {
+            return;
+        }
         if checks.is_empty() {
             map.remove(module);
         } else {

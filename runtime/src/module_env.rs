@@ -215,9 +215,8 @@ impl ModuleEnv {
 
     /// Replace this module's health checks (ignored once the module was stopped).
     pub fn set_health(&self, checks: Vec<HealthCheck>) {
-        if self.active.load(Ordering::Acquire) {
-            self.health.set_module_checks(&self.name, checks);
-        }
+        self.health
+            .set_module_checks(&self.name, checks, &self.active);
     }
 
     /// Mark the module stopped (disabled or failed).
