@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use wasmgr_runtime::cluster::{ClusterSource, SnapshotSource};
@@ -146,6 +146,17 @@ struct App {
     readonly_token: String,
     /// Commands being run for clients right now.
     in_flight: AtomicUsize,
+    /// Set at shutdown: commands that arrive after it are refused.
+    closing: AtomicBool,
+}
+
+/// Counts one command in [`App::in_flight`] while it lives, however the command ends.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
@@ -189,6 +200,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         admin_token: admin::token()?,
         readonly_token: admin::token()?,
         in_flight: AtomicUsize::new(0),
+        closing: AtomicBool::new(false),
     });
     // This runtime only accepts connections and waits for signals; each connection is served
     // on a thread of its own (see `spawn_connection`).
@@ -245,9 +257,12 @@ fn run(args: Args) -> anyhow::Result<()> {
         }
         anyhow::Ok(())
     });
-    // Let commands in progress answer before the modules stop under them.
+    // Let commands in progress answer before the modules stop under them; open connections
+    // get 503 for anything new.
+    // SeqCst here and in `command`: each side writes one flag, then reads the other's.
+    app.closing.store(true, Ordering::SeqCst);
     let drain = Instant::now();
-    while app.in_flight.load(Ordering::Acquire) > 0 && drain.elapsed() < DRAIN_WAIT {
+    while app.in_flight.load(Ordering::SeqCst) > 0 && drain.elapsed() < DRAIN_WAIT {
         std::thread::sleep(Duration::from_millis(5));
     }
     for f in [admin::ADMIN_FILE, admin::READONLY_FILE] {
@@ -359,10 +374,16 @@ fn command(app: &App, req: &Request, perm: ClientPerm) -> Response {
             );
         }
     };
-    app.in_flight.fetch_add(1, Ordering::AcqRel);
-    let reply = app.manager.command(&cmd, perm);
-    app.in_flight.fetch_sub(1, Ordering::AcqRel);
-    json(&reply)
+    app.in_flight.fetch_add(1, Ordering::SeqCst);
+    let _counted = InFlight(&app.in_flight);
+    // Checked after counting, so that shutdown either sees this command or refuses it.
+    if app.closing.load(Ordering::SeqCst) {
+        return Response::error(
+            503,
+            "the daemon is shutting down; try again once it is back",
+        );
+    }
+    json(&app.manager.command(&cmd, perm))
 }
 
 fn json(value: &impl serde::Serialize) -> Response {
