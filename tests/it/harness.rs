@@ -423,6 +423,14 @@ impl Host {
         self.manager.command(&req, ClientPerm::ReadWrite)
     }
 
+    /// `module info <module>` as JSON.
+    #[track_caller]
+    pub(crate) fn module_info(&self, module: &str) -> Value {
+        let reply = self.request(&["module", "info", module], Some("json"), "");
+        assert_eq!(reply.retval, 0, "module info {module}: {reply:#?}");
+        serde_json::from_str(&reply.stdout).unwrap()
+    }
+
     /// Run `words`, which must succeed; the output.
     #[track_caller]
     pub(crate) fn ok(&self, words: &[&str]) -> String {
@@ -440,5 +448,18 @@ impl Host {
             "{words:?}: expected errno {errno}, got {reply:#?}"
         );
         reply.stderr
+    }
+}
+
+/// Poll `done` every few milliseconds until it holds; fail naming `what` after `within`.
+#[track_caller]
+pub(crate) fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < within,
+            "{what} did not happen within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
     }
 }

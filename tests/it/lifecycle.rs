@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::harness::guests::{ANTIGRAVITY, CRASHLOOP, HELLO, SPIN};
-use crate::harness::{Daemon, Host, Modules};
+use crate::harness::{Daemon, Host, Modules, wait_until};
 
 #[test]
 fn disable_and_enable_take_effect_without_restarting_the_daemon() {
@@ -150,11 +150,7 @@ fn a_crash_looping_module_is_failed_and_reported_until_an_operator_enables_it() 
 #[test]
 fn enabling_a_module_reads_its_files_again() {
     let host = Host::start(&[HELLO]);
-    let limits = |host: &Host| {
-        let info = host.request(&["module", "info", "hello"], Some("json"), "");
-        serde_json::from_str::<serde_json::Value>(&info.stdout).unwrap()["limits"]["memory_bytes"]
-            .clone()
-    };
+    let limits = |host: &Host| host.module_info("hello")["limits"]["memory_bytes"].clone();
     assert_eq!(limits(&host), json!(64 << 20));
     host.ok(&["module", "disable", "hello"]);
     std::fs::write(
@@ -170,24 +166,18 @@ fn enabling_a_module_reads_its_files_again() {
 #[test]
 fn disabling_a_module_mid_call_lets_that_call_end_and_starts_no_other() {
     let host = std::sync::Arc::new(Host::start(&[SPIN, HELLO]));
-    let calls = |host: &Host| {
-        let info = host.request(&["module", "info", "spin"], Some("json"), "");
-        serde_json::from_str::<serde_json::Value>(&info.stdout).unwrap()["stats"]["calls"].clone()
-    };
+    let calls = |host: &Host| host.module_info("spin")["stats"]["calls"].clone();
     let before = calls(&host);
     let spinning = {
         let host = host.clone();
         std::thread::spawn(move || host.run(&["spin", "forever"]))
     };
     // Wait until the spin call is running: the module's call counter moves.
-    let started = std::time::Instant::now();
-    while calls(&host) == before {
-        assert!(
-            started.elapsed().as_secs() < 30,
-            "the spin call never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    wait_until(
+        "the spin call starting",
+        std::time::Duration::from_secs(30),
+        || calls(&host) != before,
+    );
     host.ok(&["module", "disable", "spin"]);
     // The running call ends at its deadline; it is not restarted into a disabled module.
     let reply = spinning.join().unwrap();

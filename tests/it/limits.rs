@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use expect_test::expect;
 
 use crate::harness::guests::{BIGOUT, HELLO, MEMHOG, PANICKER, SPIN};
-use crate::harness::{Daemon, DaemonOptions, Host, Modules};
+use crate::harness::{Daemon, DaemonOptions, Host, Modules, wait_until};
 
 /// A liveness bound for a call that the 1 s deadline stops: generous, for a loaded machine.
 const STOPPED_WITHIN: Duration = Duration::from_secs(10);
@@ -26,14 +26,9 @@ fn a_spinning_command_hits_its_deadline_while_other_modules_keep_answering() {
             (out, started.elapsed())
         });
         // Wait until the spin call is running in the module (its call counter moved) ...
-        let waiting = Instant::now();
-        while daemon.calls("spin") == calls {
-            assert!(
-                waiting.elapsed() < STOPPED_WITHIN,
-                "spin forever never started"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until("spin forever starting", STOPPED_WITHIN, || {
+            daemon.calls("spin") != calls
+        });
         // ... then another module answers before the spin call returns.
         assert_eq!(daemon.ok(&["hello"]), "Hello, world!\n");
         assert!(

@@ -33,9 +33,9 @@ fn log_lines_over_the_rate_limit_are_dropped_and_counted() {
     for n in 0..10 {
         host.ok(&["kvprobe", "log", "info", &format!("line {n}")]);
     }
-    let info = host.request(&["module", "info", "kvprobe"], Some("json"), "");
-    let info: serde_json::Value = serde_json::from_str(&info.stdout).unwrap();
-    let dropped = info["stats"]["log_dropped"].as_u64().unwrap();
+    let dropped = host.module_info("kvprobe")["stats"]["log_dropped"]
+        .as_u64()
+        .unwrap();
     // At most 2 lines a second pass; ten calls take far less than the 4 s that would let all
     // of them through.
     assert!((1..=8).contains(&dropped), "{dropped} lines dropped");

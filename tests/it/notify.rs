@@ -1,12 +1,12 @@
 //! Notifications: every subscriber gets each event once, on the host's worker pool, and a module
 //! stuck in its `notify` does not hold up the others.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wasmgr_runtime::bindings::NotifyKind;
 
 use crate::harness::guests::{KVPROBE, SPIN};
-use crate::harness::{Host, Modules};
+use crate::harness::{Host, Modules, wait_until};
 
 /// A liveness bound: generous, for a loaded machine.
 const WITHIN: Duration = Duration::from_secs(10);
@@ -23,23 +23,7 @@ fn notified(host: &Host) -> u64 {
 
 /// One of `module info <name>`'s counters.
 fn stat(host: &Host, name: &str, counter: &str) -> u64 {
-    let reply = host.request(&["module", "info", name], Some("json"), "");
-    assert_eq!(reply.retval, 0, "{reply:#?}");
-    let info: serde_json::Value = serde_json::from_str(&reply.stdout).unwrap();
-    info["stats"][counter].as_u64().unwrap()
-}
-
-/// Wait until `done` holds, at most [`WITHIN`].
-#[track_caller]
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < WITHIN,
-            "{what} did not happen within {WITHIN:?}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    host.module_info(name)["stats"][counter].as_u64().unwrap()
 }
 
 #[test]
@@ -47,7 +31,7 @@ fn each_event_reaches_every_subscriber_once() {
     let host = Host::with(Modules::new(&[KVPROBE]));
     for n in 1..=3 {
         assert_eq!(host.manager.notify(NotifyKind::PgSummary, ""), 1);
-        wait_until("the notify", || notified(&host) >= n);
+        wait_until("the notify", WITHIN, || notified(&host) >= n);
     }
     // Not subscribed: nobody is cued.
     assert_eq!(host.manager.notify(NotifyKind::OsdMap, ""), 0);
@@ -65,13 +49,13 @@ fn a_module_stuck_in_notify_does_not_hold_up_the_others() {
     let spin_calls = stat(&host, "spin", "calls");
     // Queued in name order: kvprobe runs, then spin's notify spins on the only core worker.
     assert_eq!(host.manager.notify(NotifyKind::PgSummary, ""), 2);
-    wait_until("kvprobe's first notify", || notified(&host) == 1);
-    wait_until("spin's notify starting", || {
+    wait_until("kvprobe's first notify", WITHIN, || notified(&host) == 1);
+    wait_until("spin's notify starting", WITHIN, || {
         stat(&host, "spin", "calls") > spin_calls
     });
 
     assert_eq!(host.manager.notify(NotifyKind::PgSummary, ""), 2);
-    wait_until("kvprobe's second notify", || notified(&host) == 2);
+    wait_until("kvprobe's second notify", WITHIN, || notified(&host) == 2);
     // spin's notify is still running: its deadline (1 s) has not stopped it yet, so kvprobe
     // did not wait for it.
     assert_eq!(
@@ -81,7 +65,9 @@ fn a_module_stuck_in_notify_does_not_hold_up_the_others() {
     );
 
     // The deadline stops spin's notify; the module is restarted and runs its next one.
-    wait_until("spin's deadline", || stat(&host, "spin", "traps") >= 1);
+    wait_until("spin's deadline", WITHIN, || {
+        stat(&host, "spin", "traps") >= 1
+    });
     assert_eq!(stat(&host, "spin", "restarts"), 1);
     assert_eq!(host.ok(&["spin", "ok"]), "ok");
 }
