@@ -22,7 +22,7 @@ use crate::raw::{On, RawHost};
 use crate::stats::{Summary, Unit};
 
 /// The command map the host sends the `echo` guest for `echo` (what `Manager::command` builds).
-const ECHO_CMD: &str = r#"{"prefix":"echo"}"#;
+pub const ECHO_CMD: &str = r#"{"prefix":"echo"}"#;
 
 /// The notify fan-out sizes.
 pub const FANOUT: &[usize] = &[1, 10, 100, 1000];
@@ -153,7 +153,7 @@ pub fn command<'a>(
     });
 
     for (key, caller_cpu, actor_cpu) in [("cmd.handoff.same", 0, 0), ("cmd.handoff.cross", 0, 1)] {
-        if let Some(pair) = native::PinnedPair::spawn(caller_cpu, actor_cpu)? {
+        if let Some(pair) = native::PinnedPair::spawn(caller_cpu, actor_cpu, inbuf)? {
             cases.add(key, move |r| {
                 for v in pair.run(200)? {
                     r.push(key, Unit::Nanos, v);
@@ -163,7 +163,7 @@ pub fn command<'a>(
         }
     }
 
-    let mut module: Box<dyn NativeModule> = Box::new(native::Echo::default());
+    let mut module: Box<dyn NativeModule> = Box::new(native::Echo);
     let input = inbuf.to_owned();
     cases.add("cmd.native", move |r| {
         for _ in 0..200 {
@@ -204,13 +204,15 @@ fn http(
     body: &serde_json::Value,
 ) -> Result<()> {
     let mut conn = Conn::open(endpoint)?;
+    // Every client has the same endpoint and token, so one request serves them all.
     let req = conn.command_request(body);
+    let seq_req = req.clone();
     let key = format!("{prefix}.seq");
     cases.add(&key.clone(), move |r| {
         let mut body = Vec::new();
         for _ in 0..100 {
             let t = Instant::now();
-            conn.send(&req, &mut body)?;
+            conn.send(&seq_req, &mut body)?;
             r.nanos(&key, t.elapsed());
             check_echo_reply(&body)?;
         }
@@ -220,7 +222,6 @@ fn http(
     let mut clients = (0..4)
         .map(|_| Conn::open(endpoint))
         .collect::<Result<Vec<_>>>()?;
-    let req = conn_request(&clients, body)?;
     let key = format!("{prefix}.4c");
     cases.add(&key.clone(), move |r| {
         const PER_CLIENT: usize = 250;
@@ -264,12 +265,6 @@ fn http(
         Ok(())
     });
     Ok(())
-}
-
-/// The request bytes for `body` (every client has the same endpoint and token).
-fn conn_request(clients: &[Conn], body: &serde_json::Value) -> Result<Vec<u8>> {
-    let first = clients.first().ok_or_else(|| anyhow!("no clients"))?;
-    Ok(first.command_request(body))
 }
 
 fn check_echo_reply(body: &[u8]) -> Result<()> {
@@ -516,10 +511,15 @@ pub fn restart<'a>(
 /// same configuration with only fuel or only epoch interruption, and with neither. One case
 /// whose calls alternate between the four, so that each sees the same machine: a loop with the
 /// checks compiled in is slowed more by a busy neighbour than one without.
-pub fn fuel(cases: &mut Cases<'_>, limited: &mut RawHost, compute: &Path, n: u64) -> Result<()> {
+pub fn fuel(
+    cases: &mut Cases<'_>,
+    limited: &mut RawHost,
+    cache: &Path,
+    compute: &Path,
+    n: u64,
+) -> Result<()> {
     let cmd = json!({ "prefix": "compute collatz", "n": n }).to_string();
     let expected = collatz_steps(n).to_string();
-    let cache = limited.cache_root().to_owned();
     let mut variants = Vec::new();
     let pre = limited.prepare(compute)?;
     variants.push(("fuel.on", limited.instantiate(&pre)?, None));
@@ -528,7 +528,7 @@ pub fn fuel(cases: &mut Cases<'_>, limited: &mut RawHost, compute: &Path, n: u64
         ("fuel.epoch_only", false, true),
         ("fuel.off", false, false),
     ] {
-        let mut raw = RawHost::with(&cache, 4, On { fuel, epoch })?;
+        let mut raw = RawHost::with(cache, 4, On { fuel, epoch })?;
         let pre = raw.prepare(compute)?;
         let instance = raw.instantiate(&pre)?;
         // The instance keeps its engine alive; the host is kept for its epoch ticker.

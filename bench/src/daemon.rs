@@ -130,30 +130,15 @@ impl Conn {
     /// Send a prebuilt request; the response body of a 200, into `body`.
     pub fn send(&mut self, request: &[u8], body: &mut Vec<u8>) -> Result<()> {
         self.writer.write_all(request)?;
-        let mut line = String::new();
-        let mut status = 0u16;
-        let mut length = None;
-        loop {
-            line.clear();
-            if self.reader.read_line(&mut line)? == 0 {
-                bail!("the daemon closed the connection");
-            }
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if status == 0 {
-                status = l
-                    .split(' ')
-                    .nth(1)
-                    .and_then(|s| s.parse().ok())
-                    .with_context(|| format!("bad status line '{l}'"))?;
-            } else if let Some((k, v)) = l.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse::<usize>().ok();
-            }
-        }
+        let (mut start, mut line) = (String::new(), String::new());
+        let length = read_head(&mut self.reader, &mut start, &mut line)
+            .context("reading the daemon's response")?;
+        let start = start.trim_end();
+        let status: u16 = start
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .with_context(|| format!("bad status line '{start}'"))?;
         let Some(length) = length else {
             bail!("response without content-length");
         };
@@ -175,6 +160,43 @@ impl Conn {
         self.send(&req, &mut body)?;
         Ok(serde_json::from_slice(&body)?)
     }
+}
+
+/// Read one HTTP/1.1 message head up to its blank line: the start line (request or status
+/// line) into `start`, and the `content-length`, if there is one. `line` is a buffer for the
+/// header lines, so that a caller reading many heads allocates once. A connection closed
+/// before the blank line is an `UnexpectedEof` error.
+pub fn read_head(
+    reader: &mut impl BufRead,
+    start: &mut String,
+    line: &mut String,
+) -> std::io::Result<Option<usize>> {
+    start.clear();
+    read_line(reader, start)?;
+    let mut length = None;
+    loop {
+        line.clear();
+        read_line(reader, line)?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            return Ok(length);
+        }
+        if let Some((k, v)) = l.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse().ok();
+        }
+    }
+}
+
+fn read_line(reader: &mut impl BufRead, line: &mut String) -> std::io::Result<()> {
+    if reader.read_line(line)? == 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the connection closed before the end of the message head",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether every module of the daemon is running, by `module ls`.

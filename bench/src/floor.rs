@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
-use crate::daemon::Endpoint;
+use crate::daemon::{Endpoint, read_head};
 
 /// The server as a child process; killed when dropped.
 pub struct Floor {
@@ -87,25 +87,11 @@ fn connection(stream: TcpStream, reply: &[u8]) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     let mut reader = BufReader::with_capacity(16 << 10, stream.try_clone()?);
     let mut writer = stream;
-    let mut line = String::new();
+    // The request line is read and ignored: every request gets the same reply.
+    let (mut start, mut line) = (String::new(), String::new());
     let mut body = Vec::new();
     loop {
-        let mut length = 0;
-        loop {
-            line.clear();
-            if reader.read_line(&mut line)? == 0 {
-                return Ok(());
-            }
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = l.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse().unwrap_or(0);
-            }
-        }
+        let length = read_head(&mut reader, &mut start, &mut line)?.unwrap_or(0);
         body.resize(length, 0);
         reader.read_exact(&mut body)?;
         writer.write_all(reply)?;

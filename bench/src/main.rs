@@ -35,8 +35,8 @@ use crate::host::Dirs;
 use crate::raw::RawHost;
 use crate::stats::Unit;
 
-const USAGE: &str =
-    "usage: wasmgr-bench [--rounds N] [--quick] [--only WORD] [--wasmgr PATH] [--collatz N]
+const USAGE: &str = "usage: wasmgr-bench [--rounds N] [--quick] [--only GROUP] [--wasmgr PATH]
+                    [--collatz N] [--samples FILE]
 
 Runs every benchmark case round by round and prints a markdown table: median, p99, spread
 and the ratio to the baselines measured in the same run. Run it through `cargo xtask bench`,
@@ -194,12 +194,17 @@ fn run(o: &Opts) -> Result<()> {
         );
     }
 
-    // Everything the cases borrow is set up first, so that it outlives them.
+    // Everything the cases borrow is set up first, so that it outlives them, and only for the
+    // groups that are wanted.
     // Raw wasmtime on the host's engine configuration, with slots for every raw instance: two
     // sets of fan-out instances (the loop here and the loop on a thread of its own), and a few
     // more for the command and restart cases.
-    let fanout: usize = cases::FANOUT.iter().sum();
-    let mut raw_on = RawHost::limited(&p.cache, (2 * fanout + 100) as u32)?;
+    let mut raw_on = if want("cmd") || want("notify") || want("fuel") {
+        let fanout: usize = cases::FANOUT.iter().sum();
+        Some(RawHost::limited(&p.cache, (2 * fanout + 100) as u32)?)
+    } else {
+        None
+    };
     let main_host = if want("cmd") || want("restart") {
         eprintln!("setup: in-process host with echo and compute");
         let dirs = Dirs::new()?;
@@ -228,52 +233,65 @@ fn run(o: &Opts) -> Result<()> {
     } else {
         Vec::new()
     };
-    // A loader of its own, like the supervisor's, for enable and restart.
-    let loader_dirs = Dirs::new()?;
-    let loader_engine = engine::build(&Limits::default(), 16)?;
-    let services = Services {
-        persist: Arc::new(SqliteStore::open(&loader_dirs.data())?),
-        cluster: Arc::new(SnapshotSource::embedded()),
-        health: Arc::new(HealthBoard::default()),
-        mgr_id: "x".into(),
-        debug_mgr: "2/5".into(),
-    };
-    let new_loader = {
-        let (engine, cache, services) = (loader_engine.clone(), p.cache.clone(), services.clone());
-        move || {
+    // A loader of its own, like the supervisor's, for enable and restart: the directory holding
+    // its store, a maker of fresh loaders, and one loader kept warm.
+    let own_loader = if want("enable") || want("restart") {
+        let dirs = Dirs::new()?;
+        let services = Services {
+            persist: Arc::new(SqliteStore::open(&dirs.data())?),
+            cluster: Arc::new(SnapshotSource::embedded()),
+            health: Arc::new(HealthBoard::default()),
+            mgr_id: "x".into(),
+            debug_mgr: "2/5".into(),
+        };
+        let (engine, cache) = (engine::build(&Limits::default(), 16)?, p.cache.clone());
+        let new_loader = move || {
             Ok(Loader::new(
                 engine.clone(),
                 &cache,
                 services.clone(),
                 Limits::default(),
             )?)
-        }
+        };
+        let loader = Arc::new(new_loader()?);
+        Some((dirs, new_loader, loader))
+    } else {
+        None
     };
-    let loader = Arc::new(new_loader()?);
-    let cold_dirs = Dirs::new()?;
+    let cold_dirs = if want("coldstart") {
+        Some(Dirs::new()?)
+    } else {
+        None
+    };
 
     let mut cases = Cases::default();
-    if let (true, Some(h)) = (want("cmd"), &main_host) {
-        cases::command(&mut cases, h, &mut raw_on, &p.echo, &inbuf)?;
+    if let (true, Some(h), Some(raw)) = (want("cmd"), &main_host, raw_on.as_mut()) {
+        cases::command(&mut cases, h, raw, &p.echo, &inbuf)?;
     }
     let _floor = match &admin {
         Some((d, _)) => Some(cases::admin(&mut cases, d, &inbuf)?),
         None => None,
     };
-    if want("notify") {
-        cases::notify(&mut cases, &fan_hosts, &mut raw_on, &p.fan)?;
+    if let (true, Some(raw)) = (want("notify"), raw_on.as_mut()) {
+        cases::notify(&mut cases, &fan_hosts, raw, &p.fan)?;
     }
-    if want("enable") {
-        cases::enable(&mut cases, new_loader, loader.clone(), &p.echo, &p.cache)?;
+    if let (true, Some((_, new_loader, loader))) = (want("enable"), &own_loader) {
+        cases::enable(
+            &mut cases,
+            new_loader.clone(),
+            loader.clone(),
+            &p.echo,
+            &p.cache,
+        )?;
     }
-    if let (true, Some(h)) = (want("restart"), &main_host) {
+    if let (true, Some(h), Some((_, _, loader))) = (want("restart"), &main_host, &own_loader) {
         cases::restart(&mut cases, loader.clone(), h, &p.echo)?;
     }
-    if want("fuel") {
-        cases::fuel(&mut cases, &mut raw_on, &p.compute, o.collatz)?;
+    if let (true, Some(raw)) = (want("fuel"), raw_on.as_mut()) {
+        cases::fuel(&mut cases, raw, &p.cache, &p.compute, o.collatz)?;
     }
-    if want("coldstart") {
-        cases::coldstart(&mut cases, &wasmgr, &cold_dirs, &p.examples, &p.cache)?;
+    if let Some(dirs) = &cold_dirs {
+        cases::coldstart(&mut cases, &wasmgr, dirs, &p.examples, &p.cache)?;
     }
     if cases.is_empty() && !want("rss") {
         bail!(

@@ -6,6 +6,8 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use anyhow::{Result, anyhow};
 use serde_json::Value;
 
+use crate::cases::ECHO_CMD;
+
 /// What a native module would implement.
 pub trait NativeModule {
     /// Run one command: `cmd` is the command map as JSON.
@@ -21,10 +23,7 @@ pub struct NativeReply {
 }
 
 /// The `echo` guest, natively.
-#[derive(Default)]
-pub struct Echo {
-    notified: u64,
-}
+pub struct Echo;
 
 impl NativeModule for Echo {
     fn handle_command(&mut self, cmd: &str, inbuf: &str) -> NativeReply {
@@ -39,11 +38,6 @@ impl NativeModule for Echo {
             "echo" => NativeReply {
                 retval: 0,
                 stdout: inbuf.to_owned(),
-                stderr: String::new(),
-            },
-            "echo count" => NativeReply {
-                retval: 0,
-                stdout: self.notified.to_string(),
                 stderr: String::new(),
             },
             other => error(&format!("no command '{other}'")),
@@ -90,7 +84,7 @@ impl Actor {
 }
 
 fn serve(rx: Receiver<Job>) {
-    let mut module = Echo::default();
+    let mut module = Echo;
     while let Ok((cmd, inbuf, reply)) = rx.recv() {
         let _ = reply.send(module.handle_command(&cmd, &inbuf));
     }
@@ -104,14 +98,16 @@ pub struct PinnedPair {
 }
 
 impl PinnedPair {
-    /// `None` if the threads cannot be pinned (no `taskset`, or fewer CPUs than asked for).
-    pub fn spawn(caller_cpu: usize, actor_cpu: usize) -> Result<Option<PinnedPair>> {
+    /// The caller sends `inbuf` with every call. `None` if the threads cannot be pinned (no
+    /// `taskset`, or fewer CPUs than asked for).
+    pub fn spawn(caller_cpu: usize, actor_cpu: usize, inbuf: &str) -> Result<Option<PinnedPair>> {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         if caller_cpu.max(actor_cpu) >= cpus {
             return Ok(None);
         }
         let (tx, rx) = sync_channel::<(usize, SyncSender<Result<Vec<f64>>>)>(1);
         let (ready_tx, ready) = sync_channel(1);
+        let input = inbuf.to_owned();
         std::thread::Builder::new()
             .name("pinned-caller".into())
             .spawn(move || {
@@ -136,13 +132,12 @@ impl PinnedPair {
                         return;
                     }
                 };
-                let input = "x".repeat(1024);
                 while let Ok((n, answer)) = rx.recv() {
                     let samples = (0..n)
                         .map(|_| {
                             let t = std::time::Instant::now();
                             actor
-                                .call(r#"{"prefix":"echo"}"#.to_owned(), input.clone())
+                                .call(ECHO_CMD.to_owned(), input.clone())
                                 .map(|_| t.elapsed().as_nanos() as f64)
                         })
                         .collect();

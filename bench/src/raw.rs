@@ -6,7 +6,7 @@
 //! `wasmgr:mgr` import fails the call, and none is on the measured paths.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use wasmgr_runtime::bindings::{CommandResult, MgrModule, MgrModulePre, NotifyKind};
@@ -64,7 +64,6 @@ pub struct RawHost {
     engine: Engine,
     linker: Linker<RawCtx>,
     cache: ArtifactCache,
-    cache_root: PathBuf,
     /// The `interface#function` names defined so far.
     stubbed: HashSet<String>,
     /// Which of fuel and epoch deadlines are on (each call is armed like the host's for those).
@@ -75,12 +74,14 @@ pub struct RawHost {
 impl RawHost {
     /// The host's own engine configuration (`engine::build`), fuel and deadlines on.
     pub fn limited(cache_root: &Path, slots: u32) -> Result<RawHost> {
-        let engine = engine::build(&Limits::default(), slots)?;
-        let on = On {
-            fuel: true,
-            epoch: true,
-        };
-        RawHost::new(engine, cache_root, on)
+        RawHost::with(
+            cache_root,
+            slots,
+            On {
+                fuel: true,
+                epoch: true,
+            },
+        )
     }
 
     /// The same configuration with only the limits in `on`.
@@ -109,16 +110,10 @@ impl RawHost {
             engine,
             linker,
             cache,
-            cache_root: cache_root.to_owned(),
             stubbed: HashSet::from(["wasmgr:mgr/cluster@0.1.0#have-mon-connection".to_owned()]),
             on,
             _ticker: ticker,
         })
-    }
-
-    /// The compile cache's root directory.
-    pub fn cache_root(&self) -> &Path {
-        &self.cache_root
     }
 
     /// Compile (through the artifact cache) and link a component.

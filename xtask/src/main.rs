@@ -140,7 +140,7 @@ fn run(serve_args: &[String]) -> Result<()> {
 /// Build what the benchmarks measure, then run them. Release builds throughout: the numbers
 /// are meant for BENCHMARKS.md.
 fn bench(bench_args: &[String]) -> Result<()> {
-    ensure_wasm_target()?;
+    // Installs the wasm32-wasip2 target first, for the bench guests too.
     stage_modules()?;
     build_guests("bench/guests")?;
     let mut c = cargo();

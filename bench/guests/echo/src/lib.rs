@@ -1,24 +1,16 @@
 //! Bench guest: the cheapest useful command, for the host's per-call cost.
 //!
 //! `echo` returns its input file (`-i FILE`) unchanged, so the bench sends 1 KB in and gets
-//! 1 KB out; `echo count` reports how many `osd_map` notifies the module has run.
+//! 1 KB out.
 
-use wasmgr_guest::{HandleCommandResult, MgrModule, NotifyKind};
+use wasmgr_guest::{HandleCommandResult, MgrModule};
 
 #[derive(Default)]
-struct Echo {
-    /// Notifies run since the instance started.
-    notified: u64,
-}
+struct Echo;
 
 impl MgrModule for Echo {
     const NAME: &'static str = "echo";
     const VERSION: &'static str = "0.1.0";
-    const NOTIFY: &'static [NotifyKind] = &[NotifyKind::OsdMap];
-
-    fn notify(&mut self, _kind: NotifyKind, _id: &str) {
-        self.notified += 1;
-    }
 }
 
 #[wasmgr_guest::commands]
@@ -27,12 +19,6 @@ impl Echo {
     #[read("echo")]
     fn echo(&mut self, inbuf: &str) -> HandleCommandResult {
         HandleCommandResult::ok(inbuf)
-    }
-
-    /// How many notifies this instance has run
-    #[read("echo count")]
-    fn count(&mut self) -> HandleCommandResult {
-        HandleCommandResult::ok(self.notified.to_string())
     }
 }
 

@@ -16,10 +16,7 @@ use wasmgr_guest::{Commands, MgrModule, ModuleInfo, NotifyKind, cluster, store};
 const NAME_KEY: &str = "name";
 
 #[derive(Default)]
-struct Fan {
-    /// Notifies run since the instance started.
-    notified: u64,
-}
+struct Fan;
 
 impl MgrModule for Fan {
     const NAME: &'static str = "fan";
@@ -27,7 +24,6 @@ impl MgrModule for Fan {
     const NOTIFY: &'static [NotifyKind] = &[NotifyKind::OsdMap];
 
     fn notify(&mut self, _kind: NotifyKind, _id: &str) {
-        self.notified += 1;
         std::hint::black_box(cluster::have_mon_connection());
     }
 }
