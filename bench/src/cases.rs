@@ -18,7 +18,7 @@ use crate::daemon::{self, Conn, Daemon};
 use crate::floor::Floor;
 use crate::host::{CountingSource, Dirs, Host};
 use crate::native::{self, NativeModule};
-use crate::raw::{On, RawHost};
+use crate::raw::{On, RawHost, RawInstance};
 use crate::stats::{Summary, Unit};
 
 /// The command map the host sends the `echo` guest for `echo` (what `Manager::command` builds).
@@ -507,9 +507,13 @@ pub fn restart<'a>(
     Ok(())
 }
 
+/// One way of computing the Collatz steps of 1..=n; returns the total.
+type CollatzCall = Box<dyn FnMut() -> Result<u64>>;
+
 /// The `compute` guest's Collatz loop as raw calls: on the host's engine configuration, on the
-/// same configuration with only fuel or only epoch interruption, and with neither. One case
-/// whose calls alternate between the four, so that each sees the same machine: a loop with the
+/// same configuration with only fuel or only epoch interruption, and with neither; on x86-64
+/// also its compiled inner loop replayed natively in three shapes (`loops`). One case whose
+/// calls alternate between all of them, so that each sees the same machine: a loop with the
 /// checks compiled in is slowed more by a busy neighbour than one without.
 pub fn fuel(
     cases: &mut Cases<'_>,
@@ -519,10 +523,23 @@ pub fn fuel(
     n: u64,
 ) -> Result<()> {
     let cmd = json!({ "prefix": "compute collatz", "n": n }).to_string();
-    let expected = collatz_steps(n).to_string();
-    let mut variants = Vec::new();
+    let expected = collatz_steps(n);
+    let mut variants: Vec<(&str, CollatzCall)> = Vec::new();
+    let mut guest = |key: &'static str, mut instance: RawInstance, host: Option<RawHost>| {
+        let cmd = cmd.clone();
+        let call = move || -> Result<u64> {
+            // The instance keeps its engine alive; the host is kept for its epoch ticker.
+            let _ = &host;
+            let reply = instance.command(&cmd, "")?;
+            reply
+                .stdout
+                .parse()
+                .map_err(|_| anyhow!("collatz: '{}' {}", reply.stdout, reply.stderr))
+        };
+        variants.push((key, Box::new(call)));
+    };
     let pre = limited.prepare(compute)?;
-    variants.push(("fuel.on", limited.instantiate(&pre)?, None));
+    guest("fuel.on", limited.instantiate(&pre)?, None);
     for (key, fuel, epoch) in [
         ("fuel.fuel_only", true, false),
         ("fuel.epoch_only", false, true),
@@ -530,24 +547,31 @@ pub fn fuel(
     ] {
         let mut raw = RawHost::with(cache, 4, On { fuel, epoch })?;
         let pre = raw.prepare(compute)?;
-        let instance = raw.instantiate(&pre)?;
-        // The instance keeps its engine alive; the host is kept for its epoch ticker.
-        variants.push((key, instance, Some(raw)));
+        guest(key, raw.instantiate(&pre)?, Some(raw));
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::loops::{Epoch, Shape};
+        let epoch = Arc::new(Epoch::start()?);
+        for (key, shape) in [
+            ("fuel.asm_plain", Shape::Plain),
+            ("fuel.asm_checks", Shape::Checks),
+            ("fuel.asm_spilled", Shape::Spilled),
+        ] {
+            let epoch = epoch.clone();
+            variants.push((key, Box::new(move || epoch.run(shape, n))));
+        }
     }
     cases.add("fuel", move |r| {
         for i in 0..3 {
             let k = variants.len();
             for j in 0..k {
-                let (key, instance, _) = &mut variants[(i + j) % k];
+                let (key, call) = &mut variants[(i + j) % k];
                 let t = Instant::now();
-                let reply = instance.command(&cmd, "")?;
+                let total = call()?;
                 r.nanos(key, t.elapsed());
-                if reply.stdout != expected {
-                    bail!(
-                        "collatz: '{}' {}, expected {expected}",
-                        reply.stdout,
-                        reply.stderr
-                    );
+                if total != expected {
+                    bail!("{key}: {total} Collatz steps, expected {expected}");
                 }
             }
         }
@@ -557,7 +581,7 @@ pub fn fuel(
 }
 
 /// What the `compute` guest returns for `n`.
-fn collatz_steps(n: u64) -> u64 {
+pub fn collatz_steps(n: u64) -> u64 {
     let mut total = 0u64;
     for start in 1..=n {
         let mut x = start;

@@ -9,6 +9,8 @@ mod cases;
 mod daemon;
 mod floor;
 mod host;
+#[cfg(target_arch = "x86_64")]
+mod loops;
 mod machine;
 mod native;
 mod raw;
@@ -37,6 +39,7 @@ use crate::stats::Unit;
 
 const USAGE: &str = "usage: wasmgr-bench [--rounds N] [--quick] [--only GROUP] [--wasmgr PATH]
                     [--collatz N] [--samples FILE]
+       wasmgr-bench compile LIMITS WASM OUT
 
 Runs every benchmark case round by round and prints a markdown table: median, p99, spread
 and the ratio to the baselines measured in the same run. Run it through `cargo xtask bench`,
@@ -48,7 +51,11 @@ which builds the guests, the example modules and the daemon first.
                  coldstart, rss
   --wasmgr PATH  the daemon binary (default: `wasmgr` next to this binary)
   --collatz N    the compute guest's work per call: Collatz steps of 1..=N (default 20000)
-  --samples FILE also write every sample (nanoseconds, /s or bytes) to FILE as JSON";
+  --samples FILE also write every sample (nanoseconds, /s or bytes) to FILE as JSON
+
+`compile` writes the component WASM compiled with the engine settings of one fuel case
+(LIMITS: on, fuel_only, epoch_only or off; the host's settings are `on`) to OUT, an ELF file
+to read with `objdump -d`.";
 
 struct Opts {
     rounds: usize,
@@ -64,6 +71,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("__rss-child") => rss_child(&args[1..]),
         Some("__http-floor") => floor::serve(),
+        Some("compile") => compile(&args[1..]),
         _ => match parse(&args) {
             Ok(Some(opts)) => run(&opts),
             Ok(None) => {
@@ -119,6 +127,20 @@ fn rss_child(args: &[String]) -> Result<()> {
         bail!("__rss-child N FAN_WASM CACHE_DIR");
     };
     rss::child(n.parse()?, Path::new(fan), Path::new(cache))
+}
+
+fn compile(args: &[String]) -> Result<()> {
+    let [limits, wasm, out] = args else {
+        bail!("usage: wasmgr-bench compile LIMITS WASM OUT");
+    };
+    let (fuel, epoch) = match limits.as_str() {
+        "on" => (true, true),
+        "fuel_only" => (true, false),
+        "epoch_only" => (false, true),
+        "off" => (false, false),
+        other => bail!("unknown LIMITS '{other}': one of on, fuel_only, epoch_only, off"),
+    };
+    raw::precompile(raw::On { fuel, epoch }, Path::new(wasm), Path::new(out))
 }
 
 /// Where things are.

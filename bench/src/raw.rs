@@ -232,6 +232,15 @@ impl RawInstance {
     }
 }
 
+/// Compile the component at `wasm` as the engine with the limits in `on` does, and write the
+/// compiled artifact (an ELF file) to `out`.
+pub fn precompile(on: On, wasm: &Path, out: &Path) -> Result<()> {
+    let engine = engine_with(&Limits::default(), 1, on)?;
+    let bytes = std::fs::read(wasm).with_context(|| format!("read {}", wasm.display()))?;
+    let compiled = engine.precompile_component(&bytes)?;
+    std::fs::write(out, compiled).with_context(|| format!("write {}", out.display()))
+}
+
 /// `wasmgr_runtime::engine::build` with `consume_fuel` and `epoch_interruption` as in `on`,
 /// every other setting the same.
 fn engine_with(limits: &Limits, slots: u32, on: On) -> wasmtime::Result<Engine> {

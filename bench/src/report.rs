@@ -10,7 +10,7 @@ use crate::stats::{Unit, show};
 enum Target {
     /// No target: context for the rows around it.
     None,
-    /// Not measurable yet; the text says why.
+    /// Not measurable yet, or not here; the text says why.
     NotYet(&'static str),
     MaxNanos(f64),
     MinRate(f64),
@@ -252,6 +252,27 @@ fn rows() -> Vec<Row> {
             Target::None,
         ),
         row(
+            "↳ the compiled inner loop replayed natively (x86-64 asm), both limits off",
+            "fuel.asm_plain",
+            asm_target(),
+        ),
+        Row {
+            baselines: vec![("plain", "fuel.asm_plain".into())],
+            ..row(
+                "↳ the same with fuel and epoch checks, every value in a register",
+                "fuel.asm_checks",
+                asm_target(),
+            )
+        },
+        Row {
+            baselines: vec![("plain", "fuel.asm_plain".into())],
+            ..row(
+                "↳ the same checks with the step counter, epoch address and deadline in stack slots, as cranelift compiles them",
+                "fuel.asm_spilled",
+                asm_target(),
+            )
+        },
+        row(
             "daemon cold start, example modules, warm cache: spawn → admin.json → `module ls` all running",
             "coldstart",
             Target::MaxNanos(100e6),
@@ -306,7 +327,7 @@ pub fn report(rec: &Recorder, run: &RunInfo<'_>) -> String {
             .iter()
             .filter_map(|(name, key)| {
                 rec.summary(key.as_str())
-                    .map(|b| format!("{:.1}× {name}", s.median / b.median))
+                    .map(|b| format!("{}× {name}", ratio(s.median / b.median)))
             })
             .collect();
         let base = |key: &str| rec.summary(key).map(|b| b.median);
@@ -377,4 +398,22 @@ fn name_of<'a>(r: &'a Row, key: &'a str) -> &'a str {
         .iter()
         .find(|(_, k)| k == key)
         .map_or(key, |(name, _)| name)
+}
+
+/// The native replays of the fuel case run on x86-64 only.
+fn asm_target() -> Target {
+    if cfg!(target_arch = "x86_64") {
+        Target::None
+    } else {
+        Target::NotYet("x86-64 only")
+    }
+}
+
+/// A ratio to a baseline: two decimals near 1×, where a few percent matter, one above.
+fn ratio(r: f64) -> String {
+    if r < 2.0 {
+        format!("{r:.2}")
+    } else {
+        format!("{r:.1}")
+    }
 }
