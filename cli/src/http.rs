@@ -55,16 +55,31 @@ impl Response {
     }
 }
 
+/// What answers a connection's requests.
+pub trait Handler {
+    /// What admitting a request found out, for answering it (e.g. the client's permission).
+    type Admitted;
+    /// Held from answering a request until its response is written (e.g. a count of
+    /// commands in progress, which a shutdown waits for).
+    type Guard;
+    /// Look at a request before its body is read (`req.body` is empty). An error response
+    /// refuses it and closes the connection, so a request that would be refused anyway (an
+    /// unknown route, a wrong token) never gets its body read and buffered.
+    fn admit(&self, req: &Request) -> Result<Self::Admitted, Response>;
+    /// Answer an admitted request, its body read.
+    fn answer(&self, req: &Request, admitted: Self::Admitted) -> (Response, Self::Guard);
+}
+
 /// Serve requests on `stream` until the client closes it, asks to close, stays silent for
-/// `idle` (between or within requests), or sends something this server cannot read (which
-/// gets an error response first).
-pub fn serve(
-    stream: TcpStream,
-    idle: Duration,
-    mut handle: impl FnMut(&Request) -> Response,
-) -> io::Result<()> {
+/// `idle` (between or within requests, or while a response waits to be sent), or sends
+/// something this server cannot read or `handler` does not admit (which gets an error
+/// response first).
+pub fn serve(stream: TcpStream, idle: Duration, handler: &impl Handler) -> io::Result<()> {
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(idle))?;
+    // A client that sends requests and never reads the responses must not hold the
+    // connection (and its slot) forever.
+    stream.set_write_timeout(Some(idle))?;
     let mut conn = Conn {
         stream,
         buf: Vec::with_capacity(16 << 10),
@@ -76,18 +91,23 @@ pub fn serve(
             Head::Refused(resp) => return conn.refuse(&resp),
             Head::Request(head) => head,
         };
-        let body = match conn.read_body(&head)? {
+        let mut request = Request {
+            method: head.method.clone(),
+            path: head.path.clone(),
+            authorization: head.authorization.clone(),
+            body: Vec::new(),
+        };
+        let admitted = match handler.admit(&request) {
+            Ok(admitted) => admitted,
+            Err(resp) => return conn.refuse(&resp),
+        };
+        request.body = match conn.read_body(&head)? {
             Ok(body) => body,
             Err(resp) => return conn.refuse(&resp),
         };
-        let request = Request {
-            method: head.method,
-            path: head.path,
-            authorization: head.authorization,
-            body,
-        };
-        let response = handle(&request);
+        let (response, guard) = handler.answer(&request, admitted);
         conn.write(&response, head.close)?;
+        drop(guard);
         if head.close {
             return Ok(());
         }
@@ -302,7 +322,6 @@ fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         413 => "Content Too Large",
-        415 => "Unsupported Media Type",
         417 => "Expectation Failed",
         431 => "Request Header Fields Too Large",
         501 => "Not Implemented",
@@ -326,20 +345,34 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let server = std::thread::spawn(move || {
             let (stream, _) = listener.accept()?;
-            serve(stream, Duration::from_secs(5), |req| {
-                Response::json(
-                    format!(
-                        "{} {} {} {}",
-                        req.method,
-                        req.path,
-                        req.authorization.as_deref().unwrap_or("-"),
-                        String::from_utf8_lossy(&req.body)
-                    )
-                    .into_bytes(),
-                )
-            })
+            serve(stream, Duration::from_secs(5), &Echo)
         });
         (TcpStream::connect(addr).unwrap(), server)
+    }
+
+    /// Echoes method, path, token and body; refuses the path `/refused` before its body.
+    struct Echo;
+
+    impl Handler for Echo {
+        type Admitted = ();
+        type Guard = ();
+        fn admit(&self, req: &Request) -> Result<(), Response> {
+            assert!(req.body.is_empty(), "admit saw a body");
+            if req.path == "/refused" {
+                return Err(Response::error(401, "refused before the body"));
+            }
+            Ok(())
+        }
+        fn answer(&self, req: &Request, (): ()) -> (Response, ()) {
+            let echo = format!(
+                "{} {} {} {}",
+                req.method,
+                req.path,
+                req.authorization.as_deref().unwrap_or("-"),
+                String::from_utf8_lossy(&req.body)
+            );
+            (Response::json(echo.into_bytes()), ())
+        }
     }
 
     /// Read one response: status, headers (lower-cased names), body.
@@ -424,6 +457,11 @@ mod tests {
                 b"POST / HTTP/1.1\r\ncontent-length: 999999999999\r\n\r\n",
                 413,
                 "over the limit",
+            ),
+            (
+                b"POST /refused HTTP/1.1\r\nexpect: 100-continue\r\ncontent-length: 60000000\r\n\r\n",
+                401,
+                "before the body",
             ),
         ] {
             let (mut c, server) = pair();

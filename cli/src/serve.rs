@@ -144,16 +144,17 @@ struct App {
     manager: Arc<Manager>,
     admin_token: String,
     readonly_token: String,
-    /// Commands being run for clients right now.
-    in_flight: AtomicUsize,
+    /// Commands being run for clients, or whose replies are being written, right now.
+    in_flight: Arc<AtomicUsize>,
     /// Set at shutdown: commands that arrive after it are refused.
     closing: AtomicBool,
 }
 
-/// Counts one command in [`App::in_flight`] while it lives, however the command ends.
-struct InFlight<'a>(&'a AtomicUsize);
+/// Counts one command in [`App::in_flight`] from its admission until its reply is written,
+/// however the command ends.
+struct InFlight(Arc<AtomicUsize>);
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
@@ -199,7 +200,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         manager: manager.clone(),
         admin_token: admin::token()?,
         readonly_token: admin::token()?,
-        in_flight: AtomicUsize::new(0),
+        in_flight: Arc::new(AtomicUsize::new(0)),
         closing: AtomicBool::new(false),
     });
     // This runtime only accepts connections and waits for signals; each connection is served
@@ -277,7 +278,11 @@ fn run(args: Args) -> anyhow::Result<()> {
 async fn shutdown_signal() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,
-        Err(_) => return std::future::pending().await,
+        Err(e) => {
+            tracing::warn!("cannot watch for SIGTERM ({e}); stop the daemon with Ctrl-C or SIGINT");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
     };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
@@ -332,7 +337,7 @@ fn spawn_connection(
             // Accepted by the async listener, so still in non-blocking mode.
             let served = stream
                 .set_nonblocking(false)
-                .and_then(|()| http::serve(stream, HEADER_TIMEOUT, |req| route(&app, req)));
+                .and_then(|()| http::serve(stream, HEADER_TIMEOUT, &*app));
             if let Err(e) = served {
                 tracing::debug!("admin API connection: {e}");
             }
@@ -342,48 +347,65 @@ fn spawn_connection(
     }
 }
 
-/// The admin API's routes.
-fn route(app: &App, req: &Request) -> Response {
-    match (req.method.as_str(), req.path.as_str()) {
-        ("POST", "/v1/command") => {
-            authorize(app, req).map_or_else(|r| r, |perm| command(app, req, perm))
+/// An admitted admin API request.
+enum Route {
+    Command(ClientPerm),
+    Commands,
+}
+
+/// The admin API's routes. Unknown routes and wrong tokens are refused before the body is
+/// read.
+impl http::Handler for App {
+    type Admitted = Route;
+    type Guard = Option<InFlight>;
+
+    fn admit(&self, req: &Request) -> Result<Route, Response> {
+        match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/v1/command") => authorize(self, req).map(Route::Command),
+            ("GET", "/v1/commands") => authorize(self, req).map(|_| Route::Commands),
+            (_, "/v1/command") => Err(Response::error(405, "use POST /v1/command")),
+            (_, "/v1/commands") => Err(Response::error(405, "use GET /v1/commands")),
+            (_, path) => Err(Response::error(
+                404,
+                format!(
+                    "no such route {path}: the admin API serves POST /v1/command and GET /v1/commands"
+                ),
+            )),
         }
-        ("GET", "/v1/commands") => {
-            authorize(app, req).map_or_else(|r| r, |_| json(&app.manager.command_list()))
+    }
+
+    fn answer(&self, req: &Request, route: Route) -> (Response, Option<InFlight>) {
+        match route {
+            Route::Command(perm) => command(self, req, perm),
+            Route::Commands => (json(&self.manager.command_list()), None),
         }
-        (_, "/v1/command") => Response::error(405, "use POST /v1/command"),
-        (_, "/v1/commands") => Response::error(405, "use GET /v1/commands"),
-        (_, path) => Response::error(
-            404,
-            format!(
-                "no such route {path}: the admin API serves POST /v1/command and GET /v1/commands"
-            ),
-        ),
     }
 }
 
-fn command(app: &App, req: &Request, perm: ClientPerm) -> Response {
+fn command(app: &App, req: &Request, perm: ClientPerm) -> (Response, Option<InFlight>) {
     let cmd: CommandRequest = match serde_json::from_slice(&req.body) {
         Ok(cmd) => cmd,
         Err(e) => {
-            return Response::error(
+            let resp = Response::error(
                 400,
                 format!(
                     "bad command request: {e}; send a JSON object {{\"words\": [...], \"format\": null, \"inbuf\": \"\"}}"
                 ),
             );
+            return (resp, None);
         }
     };
     app.in_flight.fetch_add(1, Ordering::SeqCst);
-    let _counted = InFlight(&app.in_flight);
+    let counted = InFlight(app.in_flight.clone());
     // Checked after counting, so that shutdown either sees this command or refuses it.
     if app.closing.load(Ordering::SeqCst) {
-        return Response::error(
+        let resp = Response::error(
             503,
             "the daemon is shutting down; try again once it is back",
         );
+        return (resp, Some(counted));
     }
-    json(&app.manager.command(&cmd, perm))
+    (json(&app.manager.command(&cmd, perm)), Some(counted))
 }
 
 fn json(value: &impl serde::Serialize) -> Response {

@@ -7,11 +7,12 @@ use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::harness::guests::HELLO;
-use crate::harness::{Daemon, WASMGR};
+use crate::harness::guests::{HELLO, SPIN};
+use crate::harness::{Daemon, WASMGR, wait_until, wasmgr};
 
 fn endpoint(data: &Path, file: &str) -> Value {
     serde_json::from_slice(&fs::read(data.join(file)).unwrap()).unwrap()
@@ -189,4 +190,29 @@ fn a_second_daemon_on_the_same_data_directory_is_refused() {
     // The first one is unharmed, its endpoint untouched.
     assert_eq!(endpoint(&daemon.data(), "admin.json")["pid"], daemon.pid());
     assert_eq!(daemon.ok(&["hello"]), "Hello, world!\n");
+}
+
+#[test]
+fn a_command_running_at_sigterm_gets_its_reply_before_the_daemon_exits() {
+    let mut daemon = Daemon::start(&[SPIN]);
+    let data = daemon.data();
+    let calls = daemon.calls("spin");
+    let data_arg = data.display().to_string();
+    let spin = std::thread::spawn(move || wasmgr(&["--data", &data_arg, "spin", "forever"], None));
+    wait_until("spin forever starting", Duration::from_secs(10), || {
+        daemon.calls("spin") != calls
+    });
+
+    let status = daemon.terminate();
+    // The command ran into its 1 s deadline within the 2 s drain, and its reply was written
+    // before the daemon went away.
+    let err = spin.join().unwrap().fails(110);
+    assert!(
+        err.starts_with("Error ETIMEDOUT: module 'spin' handle-command exceeded its deadline"),
+        "{err}"
+    );
+    assert!(status.success(), "the daemon exited with {status}");
+    for file in ["admin.json", "readonly.json"] {
+        assert!(!data.join(file).exists(), "{file} left behind");
+    }
 }

@@ -335,6 +335,18 @@ impl Daemon {
             .clone()
     }
 
+    /// Stop the daemon with SIGTERM, as an operator or a service manager does, and wait for
+    /// it to exit: commands in progress get their replies, then every module shuts down.
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("the daemon is not running");
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM failed");
+        child.wait().unwrap()
+    }
+
     /// Kill the daemon with SIGKILL: no shutdown code runs.
     pub(crate) fn kill_9(&mut self) {
         if let Some(mut child) = self.child.take() {
