@@ -4,8 +4,8 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -23,8 +23,8 @@ pub struct Endpoint {
 pub const ADMIN_FILE: &str = "admin.json";
 pub const READONLY_FILE: &str = "readonly.json";
 
-/// Write `ep` to `dir/name` with `mode`, atomically.
-pub fn write(dir: &Path, name: &str, ep: &Endpoint, mode: u32) -> std::io::Result<PathBuf> {
+/// Write `ep` to `dir/name` with `mode` (whatever the umask), atomically.
+pub fn write(dir: &Path, name: &str, ep: &Endpoint, mode: u32) -> std::io::Result<()> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
     let _ = fs::remove_file(&tmp);
@@ -33,28 +33,28 @@ pub fn write(dir: &Path, name: &str, ep: &Endpoint, mode: u32) -> std::io::Resul
         .create_new(true)
         .mode(mode)
         .open(&tmp)?;
+    // The umask may have taken bits off `mode` (0640 under umask 077 would leave the group
+    // unable to read readonly.json).
+    f.set_permissions(fs::Permissions::from_mode(mode))?;
     f.write_all(&serde_json::to_vec_pretty(ep).map_err(std::io::Error::other)?)?;
     f.sync_all()?;
-    fs::rename(&tmp, &path)?;
-    Ok(path)
+    fs::rename(&tmp, &path)
 }
 
 /// Read the endpoint of the daemon of `dir`: the read-write one if this user may read it, else
 /// the read-only one.
-pub fn read(dir: &Path) -> Result<(Endpoint, bool), String> {
+pub fn read(dir: &Path) -> Result<Endpoint, String> {
     let mut last = None;
-    for (name, rw) in [(ADMIN_FILE, true), (READONLY_FILE, false)] {
+    for name in [ADMIN_FILE, READONLY_FILE] {
         let path = dir.join(name);
         match fs::read(&path) {
             Ok(bytes) => {
-                return serde_json::from_slice(&bytes)
-                    .map(|e| (e, rw))
-                    .map_err(|e| {
-                        format!(
-                            "{} is corrupt ({e}); restart the daemon to rewrite it",
-                            path.display()
-                        )
-                    });
+                return serde_json::from_slice(&bytes).map_err(|e| {
+                    format!(
+                        "{} is corrupt ({e}); restart the daemon to rewrite it",
+                        path.display()
+                    )
+                });
             }
             Err(e) => last = Some((path, e)),
         }

@@ -102,7 +102,7 @@ struct Client {
 
 impl Client {
     fn connect(data: &std::path::Path) -> Result<Client, (i32, String)> {
-        let (ep, _) = admin::read(data).map_err(|e| (111, e))?;
+        let ep = admin::read(data).map_err(|e| (111, e))?;
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(120)))
@@ -143,9 +143,16 @@ impl Client {
                 format!("cannot reach the daemon at {base}: {e}; is 'wasmgr serve' running?"),
             )
         })?;
-        if resp.status() != 200 {
+        let status = resp.status().as_u16();
+        if status != 200 {
             let body = resp.body_mut().read_to_string().unwrap_or_default();
-            return Err((13, format!("daemon refused: {} {body}", resp.status())));
+            let errno = match status {
+                401 => 13, // EACCES: no or wrong token
+                413 => 7,  // E2BIG: the input file is over the request limit
+                503 => 11, // EAGAIN: the daemon is shutting down
+                _ => 5,    // EIO
+            };
+            return Err((errno, format!("daemon refused: {status} {body}")));
         }
         resp.body_mut()
             .read_json()
