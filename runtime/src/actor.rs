@@ -259,8 +259,19 @@ impl Runner {
             let trap = TrapKind::Host {
                 message: "a host call panicked during the previous call".into(),
             };
-            let message = self.after_trap(slot, "call", &trap);
-            tracing::error!(module = %self.module.name, "{message}");
+            // The restart runs guest code too: a host panic in it fails the module rather
+            // than escaping to the worker or caller with the mailbox left scheduled.
+            match catch_unwind(AssertUnwindSafe(|| self.after_trap(slot, "call", &trap))) {
+                Ok(message) => tracing::error!(module = %self.module.name, "{message}"),
+                Err(_) => {
+                    **slot = None;
+                    let reason = "a host call panicked again while the module was restarted";
+                    tracing::error!(module = %self.module.name, "{reason}");
+                    if let Some(sup) = self.supervisor.upgrade() {
+                        sup.fail(&self.module.name, self.generation, reason);
+                    }
+                }
+            }
         }
     }
 
@@ -275,7 +286,11 @@ impl Runner {
         // Taken off only under the lock: see `try_command_here`.
         self.queued.fetch_sub(1, Ordering::AcqRel);
         if self.stopping.load(Ordering::Acquire) {
-            self.shutdown(&mut slot);
+            // The instance goes whatever happens, even a host panic in `shutdown`.
+            if catch_unwind(AssertUnwindSafe(|| self.shutdown(&mut slot))).is_err() {
+                tracing::error!(module = %self.module.name, "a host call panicked during shutdown");
+            }
+            *slot = None;
             return false;
         }
         // A panicking host call must not take the worker down with the module's queue.

@@ -10,8 +10,8 @@
 //! So a [`Watchdog`], ticked by the engine's epoch ticker every 10 ms, watches the queue: when a
 //! whole tick passes with tasks waiting, every worker busy and none of them taking a new task,
 //! it starts a *spare* worker, up to [`MAX_WORKERS`]. Spare workers leave after [`SPARE_IDLE`]
-//! without work. Stuck modules therefore delay the others by one to two ticks, not by their
-//! deadline, while a fan-out to hundreds of idle modules wakes only as many threads as there are
+//! without work. Each tick that stays stalled starts one more, so k stuck modules delay the
+//! others by about k + 1 ticks, not by their deadline, while a fan-out to hundreds of idle modules wakes only as many threads as there are
 //! CPUs, and nothing but the workers is woken to hand it over.
 
 use std::collections::VecDeque;
@@ -275,11 +275,16 @@ impl Watchdog {
             st.workers += 1;
             let waiting = st.ready.len();
             match Shared::spawn_worker(&shared, &mut st) {
-                Ok(()) => tracing::debug!(
-                    workers = st.workers,
-                    waiting,
-                    "every worker is busy in a module call; started a spare worker"
-                ),
+                Ok(()) => {
+                    // The new worker's own first take is not progress of the stuck ones: if
+                    // it is the only take by the next tick, the pool is still stalled.
+                    st.watched = Some(st.taken.wrapping_add(1));
+                    tracing::debug!(
+                        workers = st.workers,
+                        waiting,
+                        "every worker is busy in a module call; started a spare worker"
+                    );
+                }
                 Err(e) => tracing::warn!("cannot start a spare worker: {e}"),
             }
         } else if !st.warned {

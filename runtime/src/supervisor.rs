@@ -259,15 +259,9 @@ impl Supervisor {
         let (module, instance) = match attempt {
             Ok(v) => v,
             Err(reason) => {
-                tracing::error!(module = name, "{reason}");
-                slot.state = ModuleState::Failed {
-                    reason: reason.clone(),
-                    since: SystemTime::now(),
-                };
-                return Err(op_err(
-                    5,
-                    format!("module '{name}' failed to load: {reason}"),
-                ));
+                let message = format!("module '{name}' failed to load: {reason}");
+                self.failed_to_start(name, slot, reason);
+                return Err(op_err(5, message));
             }
         };
         slot.loaded = Some(module.clone());
@@ -283,13 +277,22 @@ impl Supervisor {
                 "the module reports that it cannot run: {}",
                 module.info.error_string
             );
-            slot.state = ModuleState::Failed {
-                reason: reason.clone(),
-                since: SystemTime::now(),
-            };
-            return Err(op_err(95, format!("module '{name}': {reason}")));
+            let message = format!("module '{name}': {reason}");
+            self.failed_to_start(name, slot, reason);
+            return Err(op_err(95, message));
         }
         self.run(name, slot, module, instance)
+    }
+
+    /// Mark a module that did not start as failed. Health checks it raised while loading
+    /// (instantiation and `describe` run its code) go with it.
+    fn failed_to_start(&self, name: &str, slot: &mut Slot, reason: String) {
+        tracing::error!(module = name, "{reason}");
+        slot.state = ModuleState::Failed {
+            reason,
+            since: SystemTime::now(),
+        };
+        self.health.clear_module(name);
     }
 
     fn run(
@@ -305,10 +308,8 @@ impl Supervisor {
                 if let Err(e) = table.insert(name, decl.clone()) {
                     table.remove_owner(name);
                     let reason = e.to_string();
-                    slot.state = ModuleState::Failed {
-                        reason: reason.clone(),
-                        since: SystemTime::now(),
-                    };
+                    drop(table);
+                    self.failed_to_start(name, slot, reason.clone());
                     return Err(op_err(17, reason));
                 }
             }
@@ -383,8 +384,9 @@ impl Supervisor {
         Ok(())
     }
 
-    /// Take a slot's module out of service: no call starts on it any more (the actor
-    /// finishes its current job, runs `shutdown` under its deadline and exits; nobody waits),
+    /// Take a slot's module out of service: no call starts on it any more (the module
+    /// finishes its current job, then runs `shutdown` under its deadline; only
+    /// `shutdown_all` waits for that),
     /// its commands leave the table and its health checks go, for good: the stopped instance
     /// can no longer raise any.
     fn stop_slot(&self, name: &str, slot: &mut Slot) {
