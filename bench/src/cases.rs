@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -97,7 +97,7 @@ impl<'a> Cases<'a> {
 }
 
 /// `echo` with 1 KB in and out: through the whole in-process host, as a raw wasmtime call, as
-/// a native call, and as a native call behind the actor's kind of thread hand-off.
+/// a native call, and as a native call handed to another thread and back.
 pub fn command<'a>(
     cases: &mut Cases<'a>,
     host: &'a Host,
@@ -401,7 +401,7 @@ pub fn enable(
     let artifacts = ArtifactCache::new(cache, loader.engine());
     // Make sure the artifact exists before looking for its file.
     drop(artifacts.load(loader.engine(), &echo, &bytes, &digest)?);
-    let artifact_file = find_artifact(cache, &digest)?;
+    let artifact_file = artifacts.file(&digest);
     cases.add("enable.rust", move |r| {
         for _ in 0..5 {
             let cold = fresh_loader()?;
@@ -419,8 +419,8 @@ pub fn enable(
             let t = Instant::now();
             let (module, instance) = loader.load("echo", &echo)?;
             r.nanos("enable.rust.memory", t.elapsed());
-            if module.cache == CacheOutcome::Compiled {
-                bail!("echo was compiled again: {:?}", module.cache);
+            if module.cache != CacheOutcome::Memory {
+                bail!("echo was not reused from memory: {:?}", module.cache);
             }
             drop(instance);
 
@@ -428,8 +428,11 @@ pub fn enable(
             black_box(cache::digest(black_box(&bytes)));
             r.nanos("enable.digest", t.elapsed());
             let t = Instant::now();
-            let (component, _) = artifacts.load(loader.engine(), &echo, &bytes, &digest)?;
+            let (component, outcome) = artifacts.load(loader.engine(), &echo, &bytes, &digest)?;
             r.nanos("enable.artifact", t.elapsed());
+            if outcome != CacheOutcome::Hit {
+                bail!("echo's artifact was not read from the cache: {outcome:?}");
+            }
             drop(component);
             let t = Instant::now();
             black_box(std::fs::read(&artifact_file)?);
@@ -438,21 +441,6 @@ pub fn enable(
         Ok(())
     });
     Ok(())
-}
-
-/// The cache file of the component whose digest is `digest`, in whichever engine fingerprint
-/// directory holds it (the runtime keeps the directory name to itself).
-fn find_artifact(cache: &Path, digest: &str) -> Result<PathBuf> {
-    for dir in std::fs::read_dir(cache)? {
-        let file = dir?.path().join(format!("{digest}.cwasm"));
-        if file.is_file() {
-            return Ok(file);
-        }
-    }
-    bail!(
-        "no compiled artifact for {digest} under {}",
-        cache.display()
-    )
 }
 
 /// What the actor does after a trap (drop the store, instantiate again), alone through the
@@ -515,17 +503,11 @@ type CollatzCall = Box<dyn FnMut() -> Result<u64>>;
 /// also its compiled inner loop replayed natively in three shapes (`loops`). One case whose
 /// calls alternate between all of them, so that each sees the same machine: a loop with the
 /// checks compiled in is slowed more by a busy neighbour than one without.
-pub fn fuel(
-    cases: &mut Cases<'_>,
-    limited: &mut RawHost,
-    cache: &Path,
-    compute: &Path,
-    n: u64,
-) -> Result<()> {
+pub fn fuel(cases: &mut Cases<'_>, cache: &Path, compute: &Path, n: u64) -> Result<()> {
     let cmd = json!({ "prefix": "compute collatz", "n": n }).to_string();
     let expected = collatz_steps(n);
     let mut variants: Vec<(&str, CollatzCall)> = Vec::new();
-    let mut guest = |key: &'static str, mut instance: RawInstance, host: Option<RawHost>| {
+    let mut guest = |key: &'static str, mut instance: RawInstance, host: RawHost| {
         let cmd = cmd.clone();
         let call = move || -> Result<u64> {
             // The instance keeps its engine alive; the host is kept for its epoch ticker.
@@ -538,16 +520,15 @@ pub fn fuel(
         };
         variants.push((key, Box::new(call)));
     };
-    let pre = limited.prepare(compute)?;
-    guest("fuel.on", limited.instantiate(&pre)?, None);
     for (key, fuel, epoch) in [
+        ("fuel.on", true, true),
         ("fuel.fuel_only", true, false),
         ("fuel.epoch_only", false, true),
         ("fuel.off", false, false),
     ] {
         let mut raw = RawHost::with(cache, 4, On { fuel, epoch })?;
         let pre = raw.prepare(compute)?;
-        guest(key, raw.instantiate(&pre)?, Some(raw));
+        guest(key, raw.instantiate(&pre)?, raw);
     }
     #[cfg(target_arch = "x86_64")]
     {

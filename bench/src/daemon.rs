@@ -97,6 +97,9 @@ pub struct Conn {
     writer: TcpStream,
     token: String,
     host: String,
+    /// `read_head`'s buffers, kept so that a request allocates nothing.
+    start: String,
+    line: String,
 }
 
 impl Conn {
@@ -110,6 +113,8 @@ impl Conn {
             writer: stream,
             token: ep.token.clone(),
             host: ep.addr.clone(),
+            start: String::new(),
+            line: String::new(),
         })
     }
 
@@ -130,10 +135,9 @@ impl Conn {
     /// Send a prebuilt request; the response body of a 200, into `body`.
     pub fn send(&mut self, request: &[u8], body: &mut Vec<u8>) -> Result<()> {
         self.writer.write_all(request)?;
-        let (mut start, mut line) = (String::new(), String::new());
-        let length = read_head(&mut self.reader, &mut start, &mut line)
+        let length = read_head(&mut self.reader, &mut self.start, &mut self.line)
             .context("reading the daemon's response")?;
-        let start = start.trim_end();
+        let start = self.start.trim_end();
         let status: u16 = start
             .split(' ')
             .nth(1)

@@ -220,8 +220,8 @@ fn run(o: &Opts) -> Result<()> {
     // groups that are wanted.
     // Raw wasmtime on the host's engine configuration, with slots for every raw instance: two
     // sets of fan-out instances (the loop here and the loop on a thread of its own), and a few
-    // more for the command and restart cases.
-    let mut raw_on = if want("cmd") || want("notify") || want("fuel") {
+    // more for the command case.
+    let mut raw_on = if want("cmd") || want("notify") {
         let fanout: usize = cases::FANOUT.iter().sum();
         Some(RawHost::limited(&p.cache, (2 * fanout + 100) as u32)?)
     } else {
@@ -290,7 +290,7 @@ fn run(o: &Opts) -> Result<()> {
     if let (true, Some(h), Some(raw)) = (want("cmd"), &main_host, raw_on.as_mut()) {
         cases::command(&mut cases, h, raw, &p.echo, &inbuf)?;
     }
-    let _floor = match &admin {
+    let floor = match &admin {
         Some((d, _)) => Some(cases::admin(&mut cases, d, &inbuf)?),
         None => None,
     };
@@ -309,8 +309,8 @@ fn run(o: &Opts) -> Result<()> {
     if let (true, Some(h), Some((_, _, loader))) = (want("restart"), &main_host, &own_loader) {
         cases::restart(&mut cases, loader.clone(), h, &p.echo)?;
     }
-    if let (true, Some(raw)) = (want("fuel"), raw_on.as_mut()) {
-        cases::fuel(&mut cases, raw, &p.cache, &p.compute, o.collatz)?;
+    if want("fuel") {
+        cases::fuel(&mut cases, &p.cache, &p.compute, o.collatz)?;
     }
     if let Some(dirs) = &cold_dirs {
         cases::coldstart(&mut cases, &wasmgr, dirs, &p.examples, &p.cache)?;
@@ -335,7 +335,7 @@ fn run(o: &Opts) -> Result<()> {
     rec.warmup = false;
     // Stop every host before the RSS children run, so they have the machine to themselves.
     drop(cases);
-    drop((fan_hosts, admin, main_host, raw_on));
+    drop((fan_hosts, admin, floor, main_host, raw_on));
 
     if want("rss") {
         let reps = if o.quick { 1 } else { 3 };

@@ -56,9 +56,9 @@ fn error(message: &str) -> NativeReply {
 /// A mailbox job: command map, input, where to answer.
 type Job = (String, String, SyncSender<NativeReply>);
 
-/// A native module on a thread of its own, called the way the host calls an actor: a bounded
-/// mailbox of jobs, each with a fresh one-slot reply channel. The difference from a direct
-/// call is the cost of handing a call to another thread and back.
+/// A native module on a thread of its own, called through a bounded channel of jobs, each with
+/// a fresh one-slot reply channel. The difference from a direct call is the cost of handing a
+/// call to another thread and back, as every queued call to a module pays.
 pub struct Actor {
     tx: SyncSender<Job>,
 }

@@ -63,7 +63,7 @@ fn rows() -> Vec<Row> {
         Row {
             baselines: vec![("native", "cmd.native".into())],
             ..row(
-                "↳ baseline: the same native call on a thread of its own, through std channels as the actor's mailbox",
+                "↳ baseline: the same native call handed to a thread of its own and answered through std channels (a hand-off each way, as a queued call pays)",
                 "cmd.handoff",
                 Target::None,
             )
@@ -108,11 +108,14 @@ fn rows() -> Vec<Row> {
                 Target::MinRate(40_000.0),
             )
         },
-        row(
-            "↳ latency per command with 4 concurrent clients",
-            "admin.4c.lat",
-            Target::None,
-        ),
+        Row {
+            baselines: vec![("HTTP floor", "admin.floor.4c.lat".into())],
+            ..row(
+                "↳ latency per command with 4 concurrent clients",
+                "admin.4c.lat",
+                Target::None,
+            )
+        },
         row(
             "↳ baseline, HTTP floor, 4 concurrent clients: throughput",
             "admin.floor.4c",
@@ -184,7 +187,7 @@ fn rows() -> Vec<Row> {
             Target::None,
         ),
         row(
-            "↳ `Supervisor::enable` as `module enable` runs it: persist write (fsync) + the load above + starting its actor",
+            "↳ `Supervisor::enable` of `compute` as `module enable` runs it: persist write (fsync) + a load with the compiled component in memory + instantiate + describe (restart group)",
             "enable.supervisor",
             Target::None,
         ),

@@ -64,6 +64,11 @@ impl ArtifactCache {
         }
     }
 
+    /// Where the compiled artifact of the component whose sha256 is `digest` lives.
+    pub fn file(&self, digest: &str) -> PathBuf {
+        self.dir.join(format!("{digest}.cwasm"))
+    }
+
     /// Load `bytes` (whose sha256 is `digest`, in hex) as a component, from the cache when
     /// possible.
     pub fn load(
@@ -73,7 +78,7 @@ impl ArtifactCache {
         bytes: &[u8],
         digest: &str,
     ) -> Result<(Component, CacheOutcome), CacheError> {
-        let file = self.dir.join(format!("{digest}.cwasm"));
+        let file = self.file(digest);
         let mut outcome = CacheOutcome::Compiled;
         match fs::read(&file) {
             Ok(data) => match verified_artifact(&data) {
