@@ -44,7 +44,8 @@ pub(crate) enum Job {
     },
     Notify {
         kind: NotifyKind,
-        id: String,
+        /// Shared by every subscriber's job of one event.
+        id: Arc<str>,
     },
     /// Gets the module scheduled so that a worker sees [`ActorHandle::stop`]'s flag.
     Stop,

@@ -264,7 +264,7 @@ fn module_ls(m: &Manager, fmt: Format) -> CommandReply {
             let mut row = json!({
                 "name": s.name,
                 "state": s.state.name(),
-                "enabled": s.enabled,
+                "enabled": m.supervisor.enabled(s),
                 "version": s.module.as_ref().map(|x| x.info.version.clone()),
                 "digest": s.module.as_ref().map(|x| x.digest.clone()),
                 "commands": s.module.as_ref().map_or(0, |x| x.info.commands.len()),

@@ -112,11 +112,8 @@ impl CommandTable {
     /// `hello stats` wins over `hello` for the words `hello stats now`. Only words that could be
     /// prefix words take part, so an argument containing a space never matches a prefix.
     pub fn lookup<'w>(&self, words: &'w [String]) -> Option<(&Entry, &'w [String])> {
-        let candidates = words.iter().take_while(|w| is_prefix_word(w)).count();
-        (1..=candidates).rev().find_map(|n| {
-            let prefix = words[..n].join(" ");
-            self.entries.get(&prefix).map(|entry| (entry, &words[n..]))
-        })
+        candidate_prefixes(words)
+            .find_map(|(prefix, n)| self.entries.get(&prefix).map(|entry| (entry, &words[n..])))
     }
 
     /// The command served under exactly `prefix`.
@@ -138,6 +135,13 @@ impl CommandTable {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// The prefixes `words` may name a command by, longest first, each with its number of words:
+/// the leading words that can be part of a prefix, joined by spaces.
+pub fn candidate_prefixes(words: &[String]) -> impl Iterator<Item = (String, usize)> + '_ {
+    let candidates = words.iter().take_while(|w| is_prefix_word(w)).count();
+    (1..=candidates).rev().map(|n| (words[..n].join(" "), n))
 }
 
 fn is_prefix_word(word: &str) -> bool {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::actor::{ActorHandle, CallFailure, Job, SendError};
 use crate::bindings::{CommandResult, NotifyKind, Severity};
-use crate::command::CommandTable;
+use crate::command::{self, CommandTable};
 use crate::health::{Check, HealthBoard};
 use crate::limits;
 use crate::loader::{Instance, LoadedModule, Loader};
@@ -102,8 +102,6 @@ pub struct ModuleSummary {
     pub name: String,
     /// Lifecycle state.
     pub state: ModuleState,
-    /// Whether the operator wants it enabled.
-    pub enabled: bool,
     /// The loaded module, if it loaded.
     pub module: Option<Arc<LoadedModule>>,
     /// The component file.
@@ -478,6 +476,7 @@ impl Supervisor {
     pub fn notify(&self, kind: NotifyKind, id: &str) -> usize {
         let mut to_schedule = Vec::new();
         let mut sent = 0;
+        let id: Arc<str> = Arc::from(id);
         for slot in self.slots().values() {
             let (Some(actor), Some(m)) = (&slot.actor, &slot.loaded) else {
                 continue;
@@ -487,7 +486,7 @@ impl Supervisor {
             }
             let job = Job::Notify {
                 kind,
-                id: id.to_owned(),
+                id: id.clone(),
             };
             if let Ok(task) = actor.queue(job) {
                 sent += 1;
@@ -567,26 +566,26 @@ impl Supervisor {
 
     /// Every module, by name.
     pub fn list(&self) -> Vec<ModuleSummary> {
-        let mut list: Vec<ModuleSummary> = self
-            .slots()
+        self.slots()
             .iter()
             .map(|(name, s)| ModuleSummary {
                 name: name.clone(),
                 state: s.state.clone(),
-                enabled: s.state == ModuleState::Running,
                 module: s.loaded.clone(),
                 path: s.path.clone(),
                 last_trap: s.last_trap.clone(),
             })
-            .collect();
-        // A failed module counts as enabled unless an operator disabled it: read from disk
-        // after the slots lock is released, so commands never wait on it.
-        for m in &mut list {
-            if matches!(m.state, ModuleState::Failed { .. }) {
-                m.enabled = self.wanted(&m.name);
-            }
+            .collect()
+    }
+
+    /// Whether the operator wants module `m` enabled: a running module is; a failed one is
+    /// unless an operator disabled it (read from disk: call it without holding any lock).
+    pub fn enabled(&self, m: &ModuleSummary) -> bool {
+        match m.state {
+            ModuleState::Running => true,
+            ModuleState::Failed { .. } => self.wanted(&m.name),
+            ModuleState::Discovered | ModuleState::Disabled => false,
         }
-        list
     }
 
     /// The environment of a loaded module (for operator access to its options).
@@ -600,20 +599,14 @@ impl Supervisor {
     /// command they start with, why that command cannot run now.
     pub fn inactive_command(&self, words: &[String]) -> Option<CallFailure> {
         let slots = self.slots();
-        let mut best: Option<(&String, &Slot, &str)> = None;
-        for (name, slot) in slots.iter() {
-            let Some(m) = slot.loaded.as_ref().filter(|_| slot.actor.is_none()) else {
-                continue;
-            };
-            for c in &m.info.commands {
-                let n = c.prefix.split(' ').count();
-                let matches =
-                    words.len() >= n && c.prefix.split(' ').zip(words).all(|(a, b)| a == b);
-                if matches && best.is_none_or(|(_, _, p)| p.split(' ').count() < n) {
-                    best = Some((name, slot, c.prefix.as_str()));
-                }
-            }
-        }
+        // Matched as the command table matches served commands, longest prefix first.
+        let best = command::candidate_prefixes(words).find_map(|(prefix, _)| {
+            slots.iter().find_map(|(name, slot)| {
+                let m = slot.loaded.as_ref().filter(|_| slot.actor.is_none())?;
+                let c = m.info.commands.iter().find(|c| c.prefix == prefix)?;
+                Some((name, slot, c.prefix.as_str()))
+            })
+        });
         best.map(|(name, slot, prefix)| match &slot.state {
             ModuleState::Failed { .. } => not_running(name, &slot.state),
             _ => CallFailure {
