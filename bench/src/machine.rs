@@ -12,13 +12,9 @@ pub fn facts(root: &Path) -> Vec<(&'static str, String)> {
         .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
         .unwrap_or_else(|| "unknown".into());
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let mem = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or("unknown".into(), |kb| {
-            format!("{:.1} GiB", kb as f64 / 1024.0 / 1024.0)
-        });
+    let mem = crate::rss::kib_field(&meminfo, "MemTotal:").map_or("unknown".into(), |kb| {
+        format!("{:.1} GiB", kb as f64 / 1024.0 / 1024.0)
+    });
     let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
     let load = std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))

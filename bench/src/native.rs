@@ -65,10 +65,26 @@ pub struct Actor {
 
 impl Actor {
     pub fn spawn() -> Result<Actor> {
+        Actor::spawn_on(None)
+    }
+
+    /// The actor's thread pinned to `cpu`, if given; an error if it cannot be pinned.
+    fn spawn_on(cpu: Option<usize>) -> Result<Actor> {
         let (tx, rx) = sync_channel(256);
+        let (ready_tx, ready) = sync_channel(1);
         std::thread::Builder::new()
             .name("native-actor".into())
-            .spawn(move || serve(rx))?;
+            .spawn(move || {
+                let pinned = cpu.map_or(Ok(()), pin_current);
+                let ok = pinned.is_ok();
+                let _ = ready_tx.send(pinned);
+                if ok {
+                    serve(rx);
+                }
+            })?;
+        ready
+            .recv()
+            .map_err(|_| anyhow!("the native actor did not start"))??;
         Ok(Actor { tx })
     }
 
@@ -111,17 +127,7 @@ impl PinnedPair {
         std::thread::Builder::new()
             .name("pinned-caller".into())
             .spawn(move || {
-                let setup = pin_current(caller_cpu).and_then(|()| {
-                    let (atx, arx) = sync_channel(256);
-                    std::thread::Builder::new()
-                        .name("pinned-actor".into())
-                        .spawn(move || {
-                            if pin_current(actor_cpu).is_ok() {
-                                serve(arx);
-                            }
-                        })?;
-                    Ok(Actor { tx: atx })
-                });
+                let setup = pin_current(caller_cpu).and_then(|()| Actor::spawn_on(Some(actor_cpu)));
                 let actor = match setup {
                     Ok(a) => {
                         let _ = ready_tx.send(Ok(()));

@@ -21,17 +21,17 @@ pub struct Rss {
     pub file: u64,
 }
 
+/// The value of a `/proc` field such as `MemTotal:` or `VmRSS:` given in kB, in KiB.
+pub fn kib_field(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 /// This process's resident memory, from /proc/self/status.
 pub fn current() -> Result<Rss> {
     let status = std::fs::read_to_string("/proc/self/status")?;
-    let field = |name: &str| -> u64 {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .unwrap_or(0)
-            * 1024
-    };
+    let field = |name: &str| kib_field(&status, name).unwrap_or(0) * 1024;
     Ok(Rss {
         total: field("VmRSS:"),
         anon: field("RssAnon:"),
