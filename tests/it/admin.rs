@@ -6,13 +6,12 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::harness::guests::{HELLO, SPIN};
-use crate::harness::{Daemon, WASMGR, wait_until, wasmgr};
+use crate::harness::{Daemon, wait_until, wasmgr};
 
 fn endpoint(data: &Path, file: &str) -> Value {
     serde_json::from_slice(&fs::read(data.join(file)).unwrap()).unwrap()
@@ -157,13 +156,8 @@ fn the_endpoint_files_are_private_to_the_daemons_user() {
 #[test]
 fn the_daemon_refuses_to_listen_beyond_loopback() {
     let data = tempfile::tempdir().unwrap();
-    let out = Command::new(WASMGR)
-        .args(["serve", "--listen", "0.0.0.0:0", "--data"])
-        .arg(data.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(22));
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let dir = data.path().to_str().unwrap();
+    let stderr = wasmgr(&["serve", "--listen", "0.0.0.0:0", "--data", dir], None).fails(22);
     assert!(
         stderr.starts_with("wasmgr serve: --listen 0.0.0.0:0: the admin API listens on loopback only (127.0.0.1 or [::1]); reach it remotely through an SSH tunnel\n"),
         "{stderr}"
@@ -174,12 +168,9 @@ fn the_daemon_refuses_to_listen_beyond_loopback() {
 #[test]
 fn a_second_daemon_on_the_same_data_directory_is_refused() {
     let daemon = Daemon::start(&[HELLO]);
-    let out = Command::new(WASMGR)
-        .args(daemon.serve_args())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let args = daemon.serve_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let stderr = wasmgr(&args, None).fails(1);
     assert!(
         stderr.contains(&format!(
             "wasmgr serve: another wasmgr daemon is running with data directory {}; stop it first or use another --data",

@@ -443,6 +443,12 @@ impl Host {
         serde_json::from_str(&reply.stdout).unwrap()
     }
 
+    /// One of `module info <module>`'s counters (`calls`, `traps`, `restarts`, ...).
+    #[track_caller]
+    pub(crate) fn stat(&self, module: &str, counter: &str) -> u64 {
+        self.module_info(module)["stats"][counter].as_u64().unwrap()
+    }
+
     /// Run `words`, which must succeed; the output.
     #[track_caller]
     pub(crate) fn ok(&self, words: &[&str]) -> String {

@@ -166,8 +166,7 @@ fn enabling_a_module_reads_its_files_again() {
 #[test]
 fn disabling_a_module_mid_call_lets_that_call_end_and_starts_no_other() {
     let host = std::sync::Arc::new(Host::start(&[SPIN, HELLO]));
-    let calls = |host: &Host| host.module_info("spin")["stats"]["calls"].clone();
-    let before = calls(&host);
+    let before = host.stat("spin", "calls");
     let spinning = {
         let host = host.clone();
         std::thread::spawn(move || host.run(&["spin", "forever"]))
@@ -176,7 +175,7 @@ fn disabling_a_module_mid_call_lets_that_call_end_and_starts_no_other() {
     wait_until(
         "the spin call starting",
         std::time::Duration::from_secs(30),
-        || calls(&host) != before,
+        || host.stat("spin", "calls") != before,
     );
     host.ok(&["module", "disable", "spin"]);
     // The running call ends at its deadline; it is not restarted into a disabled module.

@@ -21,11 +21,6 @@ fn notified(host: &Host) -> u64 {
     }
 }
 
-/// One of `module info <name>`'s counters.
-fn stat(host: &Host, name: &str, counter: &str) -> u64 {
-    host.module_info(name)["stats"][counter].as_u64().unwrap()
-}
-
 #[test]
 fn each_event_reaches_every_subscriber_once() {
     let host = Host::with(Modules::new(&[KVPROBE]));
@@ -46,12 +41,12 @@ fn each_event_reaches_every_subscriber_once() {
 fn a_module_stuck_in_notify_does_not_hold_up_the_others() {
     // One core worker: while spin's notify holds it, kvprobe's notify needs a spare worker.
     let host = Host::configured(Modules::new(&[KVPROBE, SPIN]), |c| c.workers = 1);
-    let spin_calls = stat(&host, "spin", "calls");
+    let spin_calls = host.stat("spin", "calls");
     // Queued in name order: kvprobe runs, then spin's notify spins on the only core worker.
     assert_eq!(host.manager.notify(NotifyKind::PgSummary, ""), 2);
     wait_until("kvprobe's first notify", WITHIN, || notified(&host) == 1);
     wait_until("spin's notify starting", WITHIN, || {
-        stat(&host, "spin", "calls") > spin_calls
+        host.stat("spin", "calls") > spin_calls
     });
 
     assert_eq!(host.manager.notify(NotifyKind::PgSummary, ""), 2);
@@ -59,15 +54,15 @@ fn a_module_stuck_in_notify_does_not_hold_up_the_others() {
     // spin's notify is still running: its deadline (1 s) has not stopped it yet, so kvprobe
     // did not wait for it.
     assert_eq!(
-        stat(&host, "spin", "traps"),
+        host.stat("spin", "traps"),
         0,
         "spin's notify ended before kvprobe's second notify ran; the test proves nothing"
     );
 
     // The deadline stops spin's notify; the module is restarted and runs its next one.
     wait_until("spin's deadline", WITHIN, || {
-        stat(&host, "spin", "traps") >= 1
+        host.stat("spin", "traps") >= 1
     });
-    assert_eq!(stat(&host, "spin", "restarts"), 1);
+    assert_eq!(host.stat("spin", "restarts"), 1);
     assert_eq!(host.ok(&["spin", "ok"]), "ok");
 }
