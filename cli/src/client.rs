@@ -5,7 +5,8 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use wasmgr_runtime::manager::{CommandInfo, CommandReply, CommandRequest};
+use wasmgr_runtime::actor::valid_retval;
+use wasmgr_runtime::manager::{CommandInfo, CommandReply, CommandRequest, MAX_REPLY_BODY_BYTES};
 
 use crate::admin;
 
@@ -154,7 +155,11 @@ impl Client {
             };
             return Err((errno, format!("daemon refused: {status} {body}")));
         }
+        // As much as the daemon may send: a client that refuses what the daemon allows would
+        // turn a successful command into an error.
         resp.body_mut()
+            .with_config()
+            .limit(MAX_REPLY_BODY_BYTES as u64)
             .read_json()
             .map_err(|e| (5, format!("bad answer from the daemon: {e}")))
     }
@@ -228,6 +233,16 @@ fn print_reply(reply: &CommandReply) -> i32 {
         if !reply.stdout.ends_with('\n') {
             println!();
         }
+    }
+    if !valid_retval(reply.retval) {
+        return fail(
+            5,
+            &format!(
+                "the daemon returned retval {}, which is neither 0 nor a negative errno; {}",
+                reply.retval,
+                reply.stderr.trim_end()
+            ),
+        );
     }
     if reply.retval < 0 {
         return fail(-reply.retval, reply.stderr.trim_end());

@@ -70,11 +70,44 @@ pub trait Handler {
     fn answer(&self, req: &Request, admitted: Self::Admitted) -> (Response, Self::Guard);
 }
 
+/// Whether a connection is working on a request, or idle waiting for the next one (and since
+/// when): the server closes idle connections first when it runs out of room.
+#[derive(Debug, Default)]
+pub struct Activity {
+    busy: std::sync::atomic::AtomicBool,
+    idle_since: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl Activity {
+    fn set_busy(&self, busy: bool) {
+        self.busy.store(busy, std::sync::atomic::Ordering::Release);
+        let mut since = self.idle_since.lock().unwrap_or_else(|p| p.into_inner());
+        *since = if busy {
+            None
+        } else {
+            Some(std::time::Instant::now())
+        };
+    }
+
+    /// Since when the connection has been idle; `None` while it works on a request.
+    pub fn idle_since(&self) -> Option<std::time::Instant> {
+        if self.busy.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        *self.idle_since.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// Serve requests on `stream` until the client closes it, asks to close, stays silent for
 /// `idle` (between or within requests, or while a response waits to be sent), or sends
 /// something this server cannot read or `handler` does not admit (which gets an error
 /// response first).
-pub fn serve(stream: TcpStream, idle: Duration, handler: &impl Handler) -> io::Result<()> {
+pub fn serve(
+    stream: TcpStream,
+    idle: Duration,
+    handler: &impl Handler,
+    activity: &Activity,
+) -> io::Result<()> {
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(idle))?;
     // A client that sends requests and never reads the responses must not hold the
@@ -86,11 +119,13 @@ pub fn serve(stream: TcpStream, idle: Duration, handler: &impl Handler) -> io::R
         idle,
     };
     loop {
+        activity.set_busy(false);
         let head = match conn.read_head()? {
             Head::Closed => return Ok(()),
             Head::Refused(resp) => return conn.refuse(&resp),
             Head::Request(head) => head,
         };
+        activity.set_busy(true);
         let mut request = Request {
             method: head.method.clone(),
             path: head.path.clone(),
@@ -112,6 +147,17 @@ pub fn serve(stream: TcpStream, idle: Duration, handler: &impl Handler) -> io::R
             return Ok(());
         }
     }
+}
+
+/// Answer `resp` on a connection that will not be served, and close it.
+pub fn refuse(stream: TcpStream, resp: &Response) -> io::Result<()> {
+    stream.set_write_timeout(Some(Duration::from_secs(1)))?;
+    let mut conn = Conn {
+        stream,
+        buf: Vec::new(),
+        idle: Duration::from_secs(1),
+    };
+    conn.refuse(resp)
 }
 
 struct Conn {
@@ -345,7 +391,7 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let server = std::thread::spawn(move || {
             let (stream, _) = listener.accept()?;
-            serve(stream, Duration::from_secs(5), &Echo)
+            serve(stream, Duration::from_secs(5), &Echo, &Activity::default())
         });
         (TcpStream::connect(addr).unwrap(), server)
     }

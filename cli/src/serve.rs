@@ -14,9 +14,13 @@ use wasmgr_runtime::manager::{ClientPerm, CommandRequest, HostConfig, Manager};
 use crate::admin::{self, Endpoint};
 use crate::http::{self as http, Request, Response};
 
-/// Connections the admin API serves at once; further clients wait in the listen backlog until
-/// one closes.
+/// Connections the admin API serves at once. When a client connects with all of them in use,
+/// the connection idle the longest is closed to make room ([`Connections::evict_idlest`]); if
+/// every one is running a command, the new client is refused with 503. So idle connections,
+/// which anyone on the host can open without a token, cannot lock clients out.
 const MAX_CONNECTIONS: usize = 128;
+/// How long a new client waits for an evicted connection's slot to come free.
+const EVICT_WAIT: Duration = Duration::from_secs(2);
 /// A connection that sends no complete request header for this long is closed (an idle
 /// keep-alive connection, or a client that stalls).
 const HEADER_TIMEOUT: Duration = Duration::from_secs(60);
@@ -235,19 +239,31 @@ fn run(args: Args) -> anyhow::Result<()> {
         )?;
         tracing::info!(%addr, data = %args.data.display(), "admin API listening");
         let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+        let conns = Arc::new(Connections::default());
         let shutdown = shutdown_signal();
         tokio::pin!(shutdown);
         loop {
-            let slot = tokio::select! {
-                () = &mut shutdown => break,
-                slot = slots.clone().acquire_owned() => slot?,
-            };
             let accepted = tokio::select! {
                 () = &mut shutdown => break,
                 accepted = listener.accept() => accepted,
             };
             match accepted.and_then(|(stream, _)| stream.into_std()) {
-                Ok(stream) => spawn_connection(stream, app.clone(), slot),
+                Ok(stream) => {
+                    let slot = match slots.clone().try_acquire_owned() {
+                        Ok(slot) => Some(slot),
+                        Err(_) if conns.evict_idlest() => {
+                            tokio::time::timeout(EVICT_WAIT, slots.clone().acquire_owned())
+                                .await
+                                .ok()
+                                .and_then(Result::ok)
+                        }
+                        Err(_) => None,
+                    };
+                    match slot {
+                        Some(slot) => spawn_connection(stream, app.clone(), slot, conns.clone()),
+                        None => refuse_busy(stream),
+                    }
+                }
                 Err(e) => {
                     // Out of file descriptors, or a client that reset before we took it:
                     // back off a little instead of spinning on the error.
@@ -327,6 +343,7 @@ fn spawn_connection(
     stream: std::net::TcpStream,
     app: Arc<App>,
     slot: tokio::sync::OwnedSemaphorePermit,
+    conns: Arc<Connections>,
 ) {
     let spawned = std::thread::Builder::new()
         .name("admin-conn".into())
@@ -334,10 +351,13 @@ fn spawn_connection(
         .stack_size(wasmgr_runtime::pool::WORKER_STACK)
         .spawn(move || {
             let _slot = slot;
+            let activity = Arc::new(http::Activity::default());
+            let id = conns.add(&stream, activity.clone());
             // Accepted by the async listener, so still in non-blocking mode.
             let served = stream
                 .set_nonblocking(false)
-                .and_then(|()| http::serve(stream, HEADER_TIMEOUT, &*app));
+                .and_then(|()| http::serve(stream, HEADER_TIMEOUT, &*app, &activity));
+            conns.remove(id);
             if let Err(e) = served {
                 tracing::debug!("admin API connection: {e}");
             }
@@ -345,6 +365,71 @@ fn spawn_connection(
     if let Err(e) = spawned {
         tracing::warn!("admin API: cannot start a thread for a connection: {e}");
     }
+}
+
+/// The open admin connections, so that the idlest can be closed when room is needed.
+#[derive(Default)]
+struct Connections {
+    next: std::sync::atomic::AtomicU64,
+    open: std::sync::Mutex<
+        std::collections::HashMap<u64, (std::net::TcpStream, Arc<http::Activity>)>,
+    >,
+}
+
+impl Connections {
+    fn add(&self, stream: &std::net::TcpStream, activity: Arc<http::Activity>) -> Option<u64> {
+        // Without a handle of its own this connection cannot be evicted, only served.
+        let handle = stream.try_clone().ok()?;
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, (handle, activity));
+        Some(id)
+    }
+
+    fn remove(&self, id: Option<u64>) {
+        if let Some(id) = id {
+            self.open
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id);
+        }
+    }
+
+    /// Close the connection that has been waiting for a request the longest; whether there
+    /// was one. Connections running a command are never closed.
+    fn evict_idlest(&self) -> bool {
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let idlest = open
+            .values()
+            .filter_map(|(stream, activity)| activity.idle_since().map(|t| (t, stream)))
+            .min_by_key(|(t, _)| *t);
+        match idlest {
+            Some((_, stream)) => {
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Answer a client with 503 when every connection slot is running a command.
+fn refuse_busy(stream: std::net::TcpStream) {
+    let _ = std::thread::Builder::new()
+        .name("admin-refuse".into())
+        .spawn(move || {
+            let resp = Response::error(
+                503,
+                format!(
+                    "all {MAX_CONNECTIONS} admin connections are running commands; try again shortly"
+                ),
+            );
+            let _ = stream
+                .set_nonblocking(false)
+                .and_then(|()| http::refuse(stream, &resp));
+        });
 }
 
 /// An admitted admin API request.

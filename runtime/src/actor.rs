@@ -40,6 +40,8 @@ pub(crate) enum Job {
     Command {
         cmd: String,
         inbuf: String,
+        /// Whether a trap in it counts towards failing the module (see [`Blame`]).
+        blame: Blame,
         reply: SyncSender<CommandOutcome>,
     },
     Notify {
@@ -49,6 +51,22 @@ pub(crate) enum Job {
     },
     /// Gets the module scheduled so that a worker sees [`ActorHandle::stop`]'s flag.
     Stop,
+}
+
+/// Who a trap is blamed on, which decides whether it counts towards failing the module.
+///
+/// A read-only client can send a module any input its commands accept. If the traps such
+/// input causes could fail the module, any read-only client could take a module away from
+/// everyone. So a trap in a command from a read-only client restarts the instance (with the
+/// usual backoff) but is not counted towards [`limits::TRAPS_BEFORE_FAILED`]; traps in
+/// commands from read-write clients (operators) and in the module's own calls (notify,
+/// describe) are. See docs/design/0008-trap-blame.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blame {
+    /// The module is at fault: the trap counts.
+    Module,
+    /// A read-only client's input may be: the trap does not count.
+    Client,
 }
 
 /// How long a caller spins on a busy module's lock before it sleeps on it.
@@ -156,7 +174,12 @@ impl ActorHandle {
     /// If another call is running (a command on another caller's thread, or a worker's job),
     /// this waits for the module's lock: the command has to wait for that call anyway, and
     /// taking the lock directly saves the two thread hand-offs of going through the mailbox.
-    pub(crate) fn try_command_here(&self, cmd: &str, inbuf: &str) -> Option<CommandOutcome> {
+    pub(crate) fn try_command_here(
+        &self,
+        cmd: &str,
+        inbuf: &str,
+        blame: Blame,
+    ) -> Option<CommandOutcome> {
         if self.runner.queued.load(Ordering::Acquire) != 0 {
             return None;
         }
@@ -173,7 +196,7 @@ impl ActorHandle {
         let runner = &self.runner;
         Some(
             runner
-                .contained(&mut slot, |slot| runner.command(slot, cmd, inbuf))
+                .contained(&mut slot, |slot| runner.command(slot, cmd, inbuf, blame))
                 .unwrap_or_else(|| {
                     Err(CallFailure {
                         errno: 5, // EIO
@@ -185,6 +208,48 @@ impl ActorHandle {
                 }),
         )
     }
+}
+
+/// A module's command result as the client may see it: `retval` in range, output within
+/// `cap` and escaped ([`crate::sanitize::block`]) so that it cannot drive the client's terminal.
+fn checked_result(module: &str, mut result: CommandResult, cap: usize) -> CommandOutcome {
+    if !valid_retval(result.retval) {
+        return Err(CallFailure {
+            errno: 5, // EIO
+            message: format!(
+                "module '{module}' returned retval {}: a command returns 0 or a negative Linux \
+                 errno (-1 to -{MAX_ERRNO}); the module is at fault",
+                result.retval
+            ),
+        });
+    }
+    let too_big = |size: usize| CallFailure {
+        errno: 7, // E2BIG
+        message: format!(
+            "module '{module}' returned {size} bytes of output, over its limit of {cap} bytes (limit output_kib); ask for less, e.g. with a narrower query"
+        ),
+    };
+    let size = result.stdout.len() + result.stderr.len();
+    if size > cap {
+        return Err(too_big(size));
+    }
+    result.stdout = crate::sanitize::block(&result.stdout);
+    result.stderr = crate::sanitize::block(&result.stderr);
+    // Escaping lengthens the output; the limit holds for what the client receives.
+    let size = result.stdout.len() + result.stderr.len();
+    if size > cap {
+        return Err(too_big(size));
+    }
+    Ok(result)
+}
+
+/// The largest errno a command may return. The client exits with the errno, and an exit code
+/// holds 8 bits (Linux's errnos end at 133); anything larger would wrap, 256 into a success.
+pub const MAX_ERRNO: i32 = 255;
+
+/// Whether `retval` is 0 or a negative errno: what the contract allows a command to return.
+pub fn valid_retval(retval: i32) -> bool {
+    retval == 0 || (-MAX_ERRNO..0).contains(&retval)
 }
 
 /// A module's queued jobs.
@@ -262,7 +327,8 @@ impl Runner {
             };
             // The restart runs guest code too: a host panic in it fails the module rather
             // than escaping to the worker or caller with the mailbox left scheduled.
-            match catch_unwind(AssertUnwindSafe(|| self.after_trap(slot, "call", &trap))) {
+            let restart = || self.after_trap(slot, "call", &trap, Blame::Module);
+            match catch_unwind(AssertUnwindSafe(restart)) {
                 Ok(message) => tracing::error!(module = %self.module.name, "{message}"),
                 Err(_) => {
                     **slot = None;
@@ -296,13 +362,18 @@ impl Runner {
         }
         // A panicking host call must not take the worker down with the module's queue.
         self.contained(&mut slot, |slot| match job {
-            Job::Command { cmd, inbuf, reply } => {
-                let outcome = self.command(slot, &cmd, &inbuf);
+            Job::Command {
+                cmd,
+                inbuf,
+                blame,
+                reply,
+            } => {
+                let outcome = self.command(slot, &cmd, &inbuf, blame);
                 // The caller may have given up waiting; that is fine.
                 let _ = reply.send(outcome);
             }
             Job::Notify { kind, id } => {
-                let _ = self.call(slot, "notify", |b, s| {
+                let _ = self.call(slot, "notify", Blame::Module, |b, s| {
                     b.wasmgr_mgr_module().call_notify(s, kind, &id)
                 });
             }
@@ -360,22 +431,15 @@ impl Runner {
         **slot = None;
     }
 
-    fn command(&self, slot: &mut Slot<'_>, cmd: &str, inbuf: &str) -> CommandOutcome {
-        let result = self.call(slot, "handle-command", |b, s| {
+    fn command(&self, slot: &mut Slot<'_>, cmd: &str, inbuf: &str, blame: Blame) -> CommandOutcome {
+        let result = self.call(slot, "handle-command", blame, |b, s| {
             b.wasmgr_mgr_module().call_handle_command(s, cmd, inbuf)
         })?;
-        let size = result.stdout.len() + result.stderr.len();
-        let cap = self.module.env.limits.output_bytes;
-        if size > cap {
-            return Err(CallFailure {
-                errno: 7, // E2BIG
-                message: format!(
-                    "module '{}' returned {size} bytes of output, over its limit of {cap} bytes (limit output_kib); ask for less, e.g. with a narrower query",
-                    self.module.name
-                ),
-            });
-        }
-        Ok(result)
+        checked_result(
+            &self.module.name,
+            result,
+            self.module.env.limits.output_bytes,
+        )
     }
 
     /// Run one export call; on a trap, drop the instance and let the supervisor decide between
@@ -384,6 +448,7 @@ impl Runner {
         &self,
         slot: &mut Slot<'_>,
         what: &str,
+        blame: Blame,
         f: impl FnOnce(&MgrModule, &mut wasmtime::Store<ModuleCtx>) -> wasmtime::Result<R>,
     ) -> Result<R, CallFailure> {
         let Some(instance) = slot.as_mut() else {
@@ -394,7 +459,7 @@ impl Runner {
             Ok(r) => Ok(r),
             Err(trap) => {
                 **slot = None;
-                let message = self.after_trap(slot, what, &trap);
+                let message = self.after_trap(slot, what, &trap, blame);
                 Err(CallFailure {
                     errno: trap.errno(),
                     message,
@@ -414,13 +479,13 @@ impl Runner {
         }
     }
 
-    fn after_trap(&self, slot: &mut Slot<'_>, what: &str, trap: &TrapKind) -> String {
+    fn after_trap(&self, slot: &mut Slot<'_>, what: &str, trap: &TrapKind, blame: Blame) -> String {
         let name = &self.module.name;
         tracing::warn!(module = %name, call = what, "{trap}");
         let Some(sup) = self.supervisor.upgrade() else {
             return format!("module '{name}' {what} {trap}");
         };
-        match sup.on_trap(name, self.generation, trap) {
+        match sup.on_trap(name, self.generation, trap, blame) {
             TrapDecision::Restart { delay } => {
                 if !delay.is_zero() {
                     thread::sleep(delay);

@@ -133,6 +133,11 @@ pub fn commands() -> Vec<CommandDecl> {
     ]
 }
 
+/// Client input quoted in a message: bounded and escaped.
+fn q(s: &str) -> String {
+    crate::sanitize::quote(s)
+}
+
 fn s<'a>(args: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     args.get(name).and_then(Value::as_str)
 }
@@ -201,7 +206,10 @@ fn config_key(
             Some(v) => CommandReply::ok(v),
             None => CommandReply::err(
                 2,
-                format!("error obtaining '{key}': (2) No such file or directory"),
+                format!(
+                    "error obtaining '{}': (2) No such file or directory",
+                    q(key)
+                ),
             ),
         },
         "config-key set" => {
@@ -217,15 +225,17 @@ fn config_key(
                 ));
             }
             m.persist.set(Space::Kv, key, Some(value))?;
+            forget_usage(m, key);
             noted(format!("set {key}"))
         }
         "config-key rm" => {
             m.persist.set(Space::Kv, key, None)?;
+            forget_usage(m, key);
             noted("key deleted".into())
         }
         "config-key exists" => match m.persist.get(Space::Kv, key)? {
-            Some(_) => noted(format!("key '{key}' exists")),
-            None => CommandReply::err(2, format!("key '{key}' doesn't exist")),
+            Some(_) => noted(format!("key '{}' exists", q(key))),
+            None => CommandReply::err(2, format!("key '{}' doesn't exist", q(key))),
         },
         "config-key ls" => {
             let keys: Vec<String> = m
@@ -247,6 +257,16 @@ fn config_key(
         }
         other => CommandReply::err(22, format!("no built-in command '{other}'")),
     })
+}
+
+/// An operator wrote `key` directly: if it is a module's, that module's counted store usage
+/// is stale.
+fn forget_usage(m: &Manager, key: &str) {
+    if let Some(module) = key.strip_prefix("mgr/").and_then(|k| k.split('/').next())
+        && let Some(env) = m.supervisor.env(module)
+    {
+        env.invalidate_usage();
+    }
 }
 
 fn state_reason(state: &ModuleState) -> Option<String> {
@@ -313,7 +333,10 @@ fn option_text(v: &Option<OptionValue>) -> String {
 
 fn module_info(m: &Manager, name: &str, fmt: Format) -> CommandReply {
     let Some(s) = m.supervisor.list().into_iter().find(|s| s.name == name) else {
-        return CommandReply::err(2, format!("no module '{name}'; see 'wasmgr module ls'"));
+        return CommandReply::err(
+            2,
+            format!("no module '{}'; see 'wasmgr module ls'", q(name)),
+        );
     };
     let mut v = json!({
         "name": s.name,
@@ -379,6 +402,19 @@ fn module_info(m: &Manager, name: &str, fmt: Format) -> CommandReply {
         v["stats"] = json!({
             "calls": ld(&st.calls), "traps": ld(&st.traps), "restarts": ld(&st.restarts), "log_dropped": ld(&st.log_dropped),
         });
+        v["memory"] = json!({
+            "used_bytes": ld(&st.memory_bytes),
+            "high_water_bytes": ld(&st.memory_high_water),
+            "limit_bytes": env.limits.memory_bytes,
+        });
+        if let Ok(u) = env.store_usage() {
+            v["store"] = json!({
+                "keys": u.keys,
+                "bytes": u.bytes,
+                "quota_keys": env.limits.kv_keys,
+                "quota_bytes": env.limits.store_quota_bytes(),
+            });
+        }
     }
     let pretty = serde_norway::to_string(&v).unwrap_or_default();
     CommandReply::ok(render(&v, fmt, || pretty))
@@ -393,7 +429,8 @@ fn split_key<'a>(m: &Manager, key: &'a str) -> Result<(&'a str, &'a str, bool), 
         _ => Err(CommandReply::err(
             22,
             format!(
-                "'{key}' is not a module option: use mgr/<module>/<option> (or mgr/<module>/{}/<option> for this manager only)",
+                "'{}' is not a module option: use mgr/<module>/<option> (or mgr/<module>/{}/<option> for this manager only)",
+                q(key),
                 m.config.mgr_id
             ),
         )),
@@ -414,7 +451,7 @@ fn module_env(m: &Manager, module: &str) -> Result<std::sync::Arc<ModuleEnv>, Co
     } else {
         Err(CommandReply::err(
             2,
-            format!("no module '{module}'; see 'wasmgr module ls'"),
+            format!("no module '{}'; see 'wasmgr module ls'", q(module)),
         ))
     }
 }
@@ -424,7 +461,9 @@ fn module_env(m: &Manager, module: &str) -> Result<std::sync::Arc<ModuleEnv>, Co
 fn option_error(e: OptionAccessError, reading: bool) -> CommandReply {
     let errno = match &e {
         OptionAccessError::Option(o) if reading && o.error_code() == ErrorCode::NotFound => 2,
+        OptionAccessError::Option(o) if o.error_code() == ErrorCode::TooBig => 7,
         OptionAccessError::Option(_) => 22,
+        OptionAccessError::Quota(_) => 28,
         OptionAccessError::Persist(_) => 5,
     };
     CommandReply::err(errno, e.to_string())
@@ -458,7 +497,7 @@ fn config_set(m: &Manager, key: &str, value: Option<&str>) -> CommandReply {
     };
     let typed = match value.map(|v| env.options().parse(option, v)).transpose() {
         Ok(v) => v,
-        Err(e) => return CommandReply::err(22, e.to_string()),
+        Err(e) => return option_error(e.into(), false),
     };
     match env.set_option(option, typed, localized) {
         Ok(()) => CommandReply::ok(""),
@@ -491,7 +530,7 @@ fn config_ls(m: &Manager, only: Option<&str>, fmt: Format) -> CommandReply {
     if let Some(o) = only
         && !m.supervisor.knows(o)
     {
-        return CommandReply::err(2, format!("no module '{o}'; see 'wasmgr module ls'"));
+        return CommandReply::err(2, format!("no module '{}'; see 'wasmgr module ls'", q(o)));
     }
     let v = Value::Object(values);
     CommandReply::ok(render(&v, fmt, || {

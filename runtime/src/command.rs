@@ -19,6 +19,26 @@ pub const HELP_USAGE_WIDTH: usize = 40;
 /// Argument names the command map already uses for other things.
 const RESERVED_ARG_NAMES: [&str; 3] = ["prefix", "format", "inbuf"];
 
+/// Who serves the host's own commands. No module may have this name.
+pub const HOST_OWNER: &str = "mgr";
+
+/// The first words of the daemon's own commands, reserved in full: no module declares a
+/// command starting with one of them, and no module is named like one, so a module can
+/// neither take over a daemon command (and the arguments an operator gives it, such as a
+/// secret for `config-key set`) nor pass itself off as the daemon.
+pub const RESERVED_WORDS: &[&str] = &[
+    "mgr",
+    "module",
+    "config",
+    "config-key",
+    "health",
+    "status",
+    "log",
+    "audit",
+    "auth",
+    "help",
+];
+
 /// One served command: its declaration and who serves it.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -54,6 +74,45 @@ pub enum CommandError {
         /// Who serves it already.
         taken_by: String,
     },
+    /// The prefix starts with a word the daemon reserves for its own commands.
+    #[error(
+        "{owner}: command '{prefix}' is reserved: commands starting with '{word}' are the \
+         daemon's own; choose another prefix (usually the module's name first)"
+    )]
+    Reserved {
+        /// The module declaring the command.
+        owner: String,
+        /// The prefix as declared.
+        prefix: String,
+        /// The reserved first word.
+        word: String,
+    },
+    /// The prefix lies under or above a command another module serves or claims.
+    #[error(
+        "{owner}: command '{prefix}' overlaps command '{other}' of module '{taken_by}': a \
+         module cannot declare commands under another module's command or above it; choose \
+         another prefix"
+    )]
+    Overlaps {
+        /// The module declaring the command.
+        owner: String,
+        /// The prefix as declared.
+        prefix: String,
+        /// The other module's command.
+        other: String,
+        /// The other module.
+        taken_by: String,
+    },
+    /// The declaration is larger than the host accepts.
+    #[error("{owner}: command '{prefix}': {what}")]
+    TooLarge {
+        /// The module declaring the command.
+        owner: String,
+        /// The prefix (cut if it is itself too long).
+        prefix: String,
+        /// What is over which limit, and what to do.
+        what: String,
+    },
     /// An argument's declaration is wrong.
     #[error("{owner}: command '{prefix}': argument '{arg}': {reason}")]
     BadArg {
@@ -80,14 +139,18 @@ impl CommandTable {
         Self::default()
     }
 
-    /// Checks `decl` and adds it as served by `owner`.
+    /// Checks `decl` and adds it as served by `owner`: refused if its prefix is reserved, is
+    /// served already, or lies under or above another owner's command (see [`conflict`]).
     pub fn insert(&mut self, owner: &str, decl: CommandDecl) -> Result<(), CommandError> {
         validate_decl(owner, &decl)?;
-        if let Some(existing) = self.entries.get(&decl.prefix) {
+        if let Some(e) = conflict(&self.entries, |e| e.owner.as_str(), owner, &decl.prefix) {
+            return Err(e);
+        }
+        if self.entries.contains_key(&decl.prefix) {
             return Err(CommandError::Taken {
                 owner: owner.to_owned(),
                 prefix: decl.prefix.clone(),
-                taken_by: existing.owner.clone(),
+                taken_by: owner.to_owned(),
             });
         }
         self.entries.insert(
@@ -100,8 +163,12 @@ impl CommandTable {
         Ok(())
     }
 
-    /// Removes every command `owner` serves; returns how many there were.
+    /// Removes every command `owner` serves; returns how many there were. The host's own
+    /// commands are never removed.
     pub fn remove_owner(&mut self, owner: &str) -> usize {
+        if owner == HOST_OWNER {
+            return 0;
+        }
         let before = self.entries.len();
         self.entries.retain(|_, entry| entry.owner != owner);
         before - self.entries.len()
@@ -137,6 +204,94 @@ impl CommandTable {
     }
 }
 
+/// Why `owner` may not declare `prefix`, given the commands in `map` (prefix → something
+/// `owner_of` names the owner of): the prefix starts with a [`RESERVED_WORDS`] word (unless the
+/// owner is the host), is exactly another owner's prefix, extends one (`hello world` under
+/// `hello`), or lies above one (`hello` over `hello world`). An owner's own commands may
+/// extend each other. Costs a lookup per word of the prefix plus one range scan.
+pub fn conflict<V>(
+    map: &BTreeMap<String, V>,
+    owner_of: impl Fn(&V) -> &str,
+    owner: &str,
+    prefix: &str,
+) -> Option<CommandError> {
+    let first = prefix.split(' ').next().unwrap_or_default();
+    if owner != HOST_OWNER
+        && let Some(word) = RESERVED_WORDS.iter().find(|w| **w == first)
+    {
+        return Some(CommandError::Reserved {
+            owner: owner.to_owned(),
+            prefix: prefix.to_owned(),
+            word: (*word).to_owned(),
+        });
+    }
+    if let Some(v) = map.get(prefix).filter(|v| owner_of(v) != owner) {
+        return Some(CommandError::Taken {
+            owner: owner.to_owned(),
+            prefix: prefix.to_owned(),
+            taken_by: owner_of(v).to_owned(),
+        });
+    }
+    let overlaps = |other: &str, v: &V| {
+        let taken_by = owner_of(v);
+        (taken_by != owner).then(|| CommandError::Overlaps {
+            owner: owner.to_owned(),
+            prefix: prefix.to_owned(),
+            other: other.to_owned(),
+            taken_by: taken_by.to_owned(),
+        })
+    };
+    // Above: the shorter prefixes this one extends.
+    let mut end = 0;
+    for word in prefix.split(' ') {
+        end += word.len();
+        if end == prefix.len() {
+            break;
+        }
+        let shorter = &prefix[..end];
+        if let Some(e) = map.get(shorter).and_then(|v| overlaps(shorter, v)) {
+            return Some(e);
+        }
+        end += 1;
+    }
+    // Below: the longer prefixes that extend this one; a space sorts before every prefix
+    // character, so they form one range.
+    let under = format!("{prefix} ");
+    map.range(under.clone()..)
+        .take_while(|(k, _)| k.starts_with(&under))
+        .find_map(|(k, v)| overlaps(k, v))
+}
+
+/// Every `(prefix, owner)` in `all` (prefix → the owners declaring it) that `owner`'s `prefix`
+/// collides with: the same prefix, a shorter one it extends, or a longer one extending it,
+/// declared by another owner. Like [`conflict`], a lookup per word plus one range scan.
+pub fn overlapping<'a>(
+    all: &'a BTreeMap<String, Vec<&'a str>>,
+    owner: &str,
+    prefix: &str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut found = Vec::new();
+    let mut push = |p: &'a str, owners: &'a Vec<&'a str>| {
+        found.extend(owners.iter().filter(|o| **o != owner).map(|o| (p, *o)));
+    };
+    let mut end = 0;
+    for word in prefix.split(' ') {
+        end += word.len();
+        if let Some((p, owners)) = all.get_key_value(&prefix[..end]) {
+            push(p.as_str(), owners);
+        }
+        end += 1;
+    }
+    let under = format!("{prefix} ");
+    for (p, owners) in all
+        .range(under.clone()..)
+        .take_while(|(k, _)| k.starts_with(&under))
+    {
+        push(p.as_str(), owners);
+    }
+    found
+}
+
 /// The prefixes `words` may name a command by, longest first, each with its number of words:
 /// the leading words that can be part of a prefix, joined by spaces.
 pub fn candidate_prefixes(words: &[String]) -> impl Iterator<Item = (String, usize)> + '_ {
@@ -157,14 +312,80 @@ fn is_arg_name(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-fn validate_decl(owner: &str, decl: &CommandDecl) -> Result<(), CommandError> {
+/// Checks one command declaration: the prefix's form, the size limits of
+/// [`crate::limits`] (`PREFIX_*`, `ARGS_PER_COMMAND`, `CHOICES_*`, `GOODCHARS_BYTES`,
+/// `DESC_BYTES`), and every argument. Runs in time linear in the declaration's size.
+pub fn validate_decl(owner: &str, decl: &CommandDecl) -> Result<(), CommandError> {
+    use crate::limits;
+    let too_large = |what: String| CommandError::TooLarge {
+        owner: owner.to_owned(),
+        prefix: crate::sanitize::quote(&decl.prefix),
+        what,
+    };
+    if decl.prefix.len() > limits::PREFIX_BYTES
+        || decl.prefix.split(' ').count() > limits::PREFIX_WORDS
+    {
+        return Err(too_large(format!(
+            "the prefix is {} bytes; a prefix has at most {} words and {} bytes",
+            decl.prefix.len(),
+            limits::PREFIX_WORDS,
+            limits::PREFIX_BYTES
+        )));
+    }
     let prefix_ok = decl.prefix.split(' ').all(is_prefix_word) && !decl.prefix.is_empty();
     if !prefix_ok {
         return Err(CommandError::BadPrefix {
             owner: owner.to_owned(),
-            prefix: decl.prefix.clone(),
+            prefix: crate::sanitize::quote(&decl.prefix),
         });
     }
+    if decl.args.len() > limits::ARGS_PER_COMMAND {
+        return Err(too_large(format!(
+            "{} arguments is over the limit of {} arguments per command",
+            decl.args.len(),
+            limits::ARGS_PER_COMMAND
+        )));
+    }
+    if decl.desc.len() > limits::DESC_BYTES {
+        return Err(too_large(format!(
+            "the description is {} bytes, over the limit of {}: shorten it",
+            decl.desc.len(),
+            limits::DESC_BYTES
+        )));
+    }
+    for arg in &decl.args {
+        if arg.name.len() > limits::NAME_BYTES {
+            return Err(too_large(format!(
+                "an argument name is {} bytes, over the limit of {}",
+                arg.name.len(),
+                limits::NAME_BYTES
+            )));
+        }
+        if arg.choices.len() > limits::CHOICES_PER_ARG
+            || arg.choices.iter().any(|c| c.len() > limits::CHOICE_BYTES)
+        {
+            return Err(too_large(format!(
+                "argument '{}' has {} choices; at most {} choices of at most {} bytes each",
+                arg.name,
+                arg.choices.len(),
+                limits::CHOICES_PER_ARG,
+                limits::CHOICE_BYTES
+            )));
+        }
+        if arg
+            .goodchars
+            .as_ref()
+            .is_some_and(|g| g.len() > limits::GOODCHARS_BYTES)
+        {
+            return Err(too_large(format!(
+                "argument '{}' has goodchars of {} bytes, over the limit of {}",
+                arg.name,
+                arg.goodchars.as_ref().map_or(0, String::len),
+                limits::GOODCHARS_BYTES
+            )));
+        }
+    }
+    let mut seen = std::collections::HashSet::with_capacity(decl.args.len());
     let bad = |arg: &CommandArg, reason: String| CommandError::BadArg {
         owner: owner.to_owned(),
         prefix: decl.prefix.clone(),
@@ -189,7 +410,7 @@ fn validate_decl(owner: &str, decl: &CommandDecl) -> Result<(), CommandError> {
                 ),
             ));
         }
-        if decl.args[..i].iter().any(|a| a.name == arg.name) {
+        if !seen.insert(arg.name.as_str()) {
             return Err(bad(
                 arg,
                 "declared twice; argument names must be unique".into(),
@@ -328,7 +549,10 @@ pub fn help_line(decl: &CommandDecl) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ArgError {
     /// A value does not have the argument's type, range, choices or characters.
-    #[error("invalid value '{value}' for {arg}: {expected}")]
+    #[error(
+        "invalid value '{}' for {arg}: {expected}",
+        crate::sanitize::quote(value)
+    )]
     Invalid {
         /// The argument, as in the usage (`<count:int>`).
         arg: String,
@@ -344,7 +568,7 @@ pub enum ArgError {
         arg: String,
     },
     /// `--name` was given last, without the value it needs.
-    #[error("missing value for {arg} after '--{flag}'")]
+    #[error("missing value for {arg} after '--{}'", crate::sanitize::quote(flag))]
     MissingValue {
         /// The argument, as in the usage.
         arg: String,
@@ -352,13 +576,16 @@ pub enum ArgError {
         flag: String,
     },
     /// A positional value with no argument left to take it.
-    #[error("unexpected argument '{value}'")]
+    #[error("unexpected argument '{}'", crate::sanitize::quote(value))]
     Unexpected {
         /// The extra word.
         value: String,
     },
     /// A named argument (`name=v`, `--name`) the command does not declare.
-    #[error("unknown argument '{name}': this command has no argument of that name")]
+    #[error(
+        "unknown argument '{}': this command has no argument of that name",
+        crate::sanitize::quote(name)
+    )]
     Unknown {
         /// The name as given.
         name: String,
@@ -574,9 +801,13 @@ fn parse_value(arg: &CommandArg, text: &str) -> Result<Value, ArgError> {
                 })?;
                 if let Some(c) = text.chars().find(|&c| !class.matches(c)) {
                     return Err(invalid(format!(
-                        "character '{c}' is not allowed; expected only characters in \
+                        "character '{}' is not allowed; expected only characters in \
                          [{}]",
-                        class_body(goodchars)
+                        crate::sanitize::quote(c.encode_utf8(&mut [0; 4])),
+                        crate::sanitize::line(
+                            class_body(goodchars),
+                            crate::limits::GOODCHARS_BYTES
+                        )
                     )));
                 }
             }
@@ -686,6 +917,9 @@ enum ClassItem {
 struct CharClass {
     negated: bool,
     items: Vec<ClassItem>,
+    /// Whether each ASCII character matches (negation applied), so checking an argument costs
+    /// one lookup per character whatever the size of the class.
+    ascii: [bool; 128],
 }
 
 impl CharClass {
@@ -733,10 +967,24 @@ impl CharClass {
         if items.is_empty() {
             return Err("it allows no character".into());
         }
-        Ok(Self { negated, items })
+        let mut class = Self {
+            negated,
+            items,
+            ascii: [false; 128],
+        };
+        let ascii: [bool; 128] = std::array::from_fn(|i| class.matches_slowly(char::from(i as u8)));
+        class.ascii = ascii;
+        Ok(class)
     }
 
     fn matches(&self, c: char) -> bool {
+        match self.ascii.get(c as usize) {
+            Some(hit) => *hit,
+            None => self.matches_slowly(c),
+        }
+    }
+
+    fn matches_slowly(&self, c: char) -> bool {
         let hit = self.items.iter().any(|item| match *item {
             ClassItem::Char(x) => c == x,
             ClassItem::Range(lo, hi) => (lo..=hi).contains(&c),
@@ -829,7 +1077,7 @@ mod tests {
             .unwrap();
         table.insert("hello", decl("hello stats", vec![])).unwrap();
         table
-            .insert("other", decl("hello stats reset", vec![]))
+            .insert("hello", decl("hello stats reset", vec![]))
             .unwrap();
 
         let w = words("hello stats now");
@@ -839,10 +1087,7 @@ mod tests {
 
         let w = words("hello stats reset");
         let (entry, rest) = table.lookup(&w).unwrap();
-        assert_eq!(
-            (entry.decl.prefix.as_str(), entry.owner.as_str()),
-            ("hello stats reset", "other")
-        );
+        assert_eq!(entry.decl.prefix.as_str(), "hello stats reset");
         assert!(rest.is_empty());
 
         let w = words("hello world");
@@ -861,9 +1106,9 @@ mod tests {
         let mut table = CommandTable::new();
         table.insert("b", decl("zeta", vec![])).unwrap();
         table.insert("a", decl("alpha beta", vec![])).unwrap();
-        table.insert("b", decl("alpha", vec![])).unwrap();
+        table.insert("b", decl("beta", vec![])).unwrap();
         let prefixes: Vec<_> = table.entries().map(|e| e.decl.prefix.as_str()).collect();
-        assert_eq!(prefixes, ["alpha", "alpha beta", "zeta"]);
+        assert_eq!(prefixes, ["alpha beta", "beta", "zeta"]);
         assert_eq!(table.remove_owner("b"), 2);
         assert_eq!(table.len(), 1);
         assert_eq!(table.get("alpha beta").unwrap().owner, "a");
@@ -871,16 +1116,129 @@ mod tests {
     }
 
     #[test]
+    fn the_hosts_commands_are_never_removed() {
+        let mut table = CommandTable::new();
+        table.insert(HOST_OWNER, decl("module ls", vec![])).unwrap();
+        assert_eq!(table.remove_owner(HOST_OWNER), 0);
+        assert!(table.get("module ls").is_some());
+    }
+
+    #[test]
     fn a_taken_prefix_names_its_owner() {
         let mut table = CommandTable::new();
-        table.insert("mgr", decl("mgr module ls", vec![])).unwrap();
+        table.insert("hello", decl("hello", vec![])).unwrap();
+        let e = table.insert("evil", decl("hello", vec![])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "evil: command 'hello' is already served by hello; choose another prefix"
+        );
+    }
+
+    #[test]
+    fn a_module_cannot_declare_under_or_above_another_modules_command() {
+        let mut table = CommandTable::new();
+        table.insert("hello", decl("hello", vec![])).unwrap();
+        table.insert("osd", decl("osd perf stats", vec![])).unwrap();
         let e = table
-            .insert("evil", decl("mgr module ls", vec![]))
+            .insert("evil", decl("hello world", vec![]))
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "evil: command 'mgr module ls' is already served by mgr; choose another prefix"
+            "evil: command 'hello world' overlaps command 'hello' of module 'hello': a module \
+             cannot declare commands under another module's command or above it; choose \
+             another prefix"
         );
+        let e = table.insert("evil", decl("osd perf", vec![])).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("overlaps command 'osd perf stats' of module 'osd'"),
+            "{e}"
+        );
+        // Siblings under a shared first word are fine, as in Ceph (`osd status` beside
+        // `osd perf stats`), and so is extending one's own command.
+        table.insert("status", decl("osd status", vec![])).unwrap();
+        table.insert("hello", decl("hello stats", vec![])).unwrap();
+        assert_eq!(
+            table.lookup(&words("hello world")).unwrap().0.owner,
+            "hello"
+        );
+    }
+
+    #[test]
+    fn the_daemons_words_are_reserved_in_full() {
+        let mut table = CommandTable::new();
+        for prefix in [
+            "config-key set",
+            "module disable now",
+            "mgr",
+            "health",
+            "status x",
+        ] {
+            let e = table.insert("evil", decl(prefix, vec![])).unwrap_err();
+            assert!(matches!(e, CommandError::Reserved { .. }), "{prefix}: {e}");
+        }
+        assert!(table.is_empty());
+        table
+            .insert(HOST_OWNER, decl("config-key set", vec![]))
+            .unwrap();
+    }
+
+    #[test]
+    fn overlapping_finds_every_other_owner_around_a_prefix() {
+        let mut all: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        all.entry("hello".into()).or_default().push("hello");
+        all.entry("hello".into()).or_default().push("grabber");
+        all.entry("hello stats".into()).or_default().push("hello");
+        all.entry("hello world x".into()).or_default().push("other");
+        all.entry("helloworld".into()).or_default().push("third");
+        let mut found = overlapping(&all, "hello", "hello");
+        found.sort();
+        assert_eq!(found, [("hello", "grabber"), ("hello world x", "other")]);
+        assert_eq!(
+            overlapping(&all, "grabber", "hello stats"),
+            [("hello", "hello"), ("hello stats", "hello")]
+        );
+    }
+
+    #[test]
+    fn goodchars_of_any_size_check_a_long_value_quickly() {
+        let d = decl("x", vec![goodchars("name", "[A-Za-z0-9]")]);
+        let long = "a".repeat(8 << 20);
+        let started = std::time::Instant::now();
+        assert!(parse(&d, &long).is_ok());
+        let mut bad = long.clone();
+        bad.push('!');
+        let e = err(&d, &bad);
+        assert!(
+            e.contains("character '!' is not allowed"),
+            "{}",
+            &e[..200.min(e.len())]
+        );
+        assert!(
+            e.len() < 300,
+            "the error quotes the whole value: {} bytes",
+            e.len()
+        );
+        // Linear in the value: well under a second for 8 MiB even unoptimised.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn declarations_over_the_limits_are_refused_in_linear_time() {
+        let many: Vec<CommandArg> = (0..40_000)
+            .map(|i| optional(arg(&format!("a{i}"), ArgType::CephString)))
+            .collect();
+        let e = validate_decl("evil", &decl("x", many)).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("40000 arguments is over the limit of 32"),
+            "{e}"
+        );
+        let huge = goodchars("name", &"a".repeat(100 << 10));
+        let e = validate_decl("evil", &decl("x", vec![huge])).unwrap_err();
+        assert!(e.to_string().contains("goodchars of 102400 bytes"), "{e}");
+        let e = validate_decl("evil", &decl("a ".repeat(20).trim_end(), vec![])).unwrap_err();
+        assert!(e.to_string().contains("at most 8 words"), "{e}");
     }
 
     #[test]

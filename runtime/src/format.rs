@@ -46,10 +46,22 @@ pub fn render(value: &Value, format: Format, plain: impl FnOnce() -> String) -> 
     }
 }
 
-/// Render rows as an aligned text table with a header.
+/// Bytes of one table cell; longer cells are cut (marked with `…`).
+pub const CELL_BYTES: usize = 16 << 10;
+
+/// Render rows as an aligned text table with a header. Every cell is made safe to show as one
+/// line ([`crate::sanitize::line`]): a value cannot forge a row or drive the terminal.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in rows {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| crate::sanitize::line(c, CELL_BYTES))
+                .collect()
+        })
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
                 *w = (*w).max(cell.chars().count());
@@ -59,17 +71,37 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let line = |cells: Vec<&str>| {
         let mut s = String::new();
         for (i, c) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                s.push_str(c);
-            } else {
-                s.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            s.push_str(c);
+            if i + 1 < cells.len() {
+                // Padded by hand: a width taken from the data may exceed what `format!`
+                // accepts as a width.
+                let pad = widths[i].saturating_sub(c.chars().count()) + 2;
+                s.extend(std::iter::repeat_n(' ', pad));
             }
         }
         s.trim_end().to_owned() + "\n"
     };
     let mut out = line(header.to_vec());
-    for row in rows {
+    for row in &rows {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_with_huge_or_hostile_cells_stays_one_row_per_line() {
+        let big = "v".repeat(70 << 10);
+        let rows = vec![
+            vec!["a".into(), big],
+            vec!["b\nFAKE".into(), "\u{1b}[2J".into()],
+        ];
+        let t = table(&["K", "V"], &rows);
+        assert_eq!(t.lines().count(), 3, "{}", &t[..200]);
+        assert!(!t.contains('\u{1b}'));
+        assert!(t.lines().nth(1).is_some_and(|l| l.len() < (17 << 10)));
+    }
 }

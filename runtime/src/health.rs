@@ -28,6 +28,8 @@ pub struct Check {
     pub count: u64,
     /// One line per thing.
     pub detail: Vec<String>,
+    /// The modules that raised it; empty for the daemon's own checks.
+    pub modules: Vec<String>,
 }
 
 impl HealthBoard {
@@ -54,23 +56,28 @@ impl HealthBoard {
             .remove(module);
     }
 
-    /// Every module check, merged by code (two modules raising the same code add up).
+    /// Every module check, merged by code (two modules raising the same code add up, and
+    /// the check names both). Counts saturate rather than overflow.
     pub fn module_checks(&self) -> Vec<Check> {
         let map = self.checks.lock().unwrap_or_else(|p| p.into_inner());
         let mut merged: BTreeMap<String, Check> = BTreeMap::new();
-        for c in map.values().flatten() {
-            let e = merged.entry(c.code.clone()).or_insert_with(|| Check {
-                code: c.code.clone(),
-                severity: c.severity,
-                summary: c.summary.clone(),
-                count: 0,
-                detail: Vec::new(),
-            });
-            if c.severity == Severity::Error {
-                e.severity = Severity::Error;
+        for (module, checks) in map.iter() {
+            for c in checks {
+                let e = merged.entry(c.code.clone()).or_insert_with(|| Check {
+                    code: c.code.clone(),
+                    severity: c.severity,
+                    summary: c.summary.clone(),
+                    count: 0,
+                    detail: Vec::new(),
+                    modules: Vec::new(),
+                });
+                if c.severity == Severity::Error {
+                    e.severity = Severity::Error;
+                }
+                e.count = e.count.saturating_add(c.count);
+                e.detail.extend(c.detail.iter().cloned());
+                e.modules.push(module.clone());
             }
-            e.count += c.count;
-            e.detail.extend(c.detail.iter().cloned());
         }
         merged.into_values().collect()
     }
@@ -107,6 +114,9 @@ pub fn to_json(checks: &[Check], detail: bool) -> Value {
             check["detail"] = c.detail.iter().map(|d| json!({"message": d})).collect();
         }
         check["muted"] = json!(false);
+        if !c.modules.is_empty() {
+            check["modules"] = json!(c.modules);
+        }
         map.insert(c.code.clone(), check);
     }
     json!({"status": status(checks), "checks": map, "mutes": []})
@@ -136,7 +146,12 @@ pub fn to_plain(checks: &[Check], detail: bool) -> String {
         } else {
             "WRN"
         };
-        out.push_str(&format!("[{tag}] {}: {}\n", c.code, c.summary));
+        let from = match c.modules.as_slice() {
+            [] => String::new(),
+            [one] => format!(" (module {one})"),
+            many => format!(" (modules {})", many.join(", ")),
+        };
+        out.push_str(&format!("[{tag}] {}{from}: {}\n", c.code, c.summary));
         for d in &c.detail {
             out.push_str(&format!("    {d}\n"));
         }

@@ -46,5 +46,6 @@ pub mod module_env;
 pub mod options;
 pub mod persist;
 pub mod pool;
+pub mod sanitize;
 pub mod supervisor;
 pub mod trap;

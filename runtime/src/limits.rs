@@ -9,11 +9,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// Fuel (about one unit per wasm instruction) one call may burn: a bound on work that does
-/// not depend on how busy the machine is. A tight loop burns it in about two seconds on
-/// current x86-64 hardware, so for a spinning module [`CALL_DEADLINE`] fires first; fuel is
-/// the backstop that holds however the clock behaves. Large enough for an interpreted
-/// (Python, JS) guest to answer a command.
-pub const FUEL_PER_CALL: u64 = 20_000_000_000;
+/// not depend on how busy the machine is. A tight loop burns 20 000 000 000 units in about a
+/// second on current x86-64 hardware, so this is about five seconds of it: for a spinning
+/// module [`CALL_DEADLINE`] fires first, and fuel is the backstop that holds however the
+/// clock behaves. Large enough for an interpreted (Python, JS) guest to answer a command.
+pub const FUEL_PER_CALL: u64 = 100_000_000_000;
 
 /// Wall-clock time one call may take, host calls included. Stops a module that spins or waits
 /// from stalling its callers: the call traps at the next epoch tick past the deadline.
@@ -24,7 +24,7 @@ pub const CALL_DEADLINE: Duration = Duration::from_secs(1);
 pub const LOAD_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Fuel for instantiation plus `describe` (see [`LOAD_DEADLINE`]).
-pub const LOAD_FUEL: u64 = 50_000_000_000;
+pub const LOAD_FUEL: u64 = 500_000_000_000;
 
 /// Wall-clock time `shutdown` may take before the instance is dropped regardless.
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_millis(500);
@@ -39,6 +39,13 @@ pub const MEMORY_BYTES: u64 = 64 << 20;
 
 /// Elements in one table. Stops table growth from being used to exhaust host memory.
 pub const TABLE_ELEMENTS: usize = 100_000;
+
+/// Resources (pollables, streams) one instance may hold in its WASI resource table. Stops a
+/// guest from growing host memory by creating handles in a loop.
+pub const RESOURCES_PER_INSTANCE: usize = 4096;
+
+/// Bytes one call to WASI's `get-random-bytes` may ask for.
+pub const RANDOM_BYTES: u64 = 1 << 20;
 
 /// Core instances, memories and tables one module's component may create.
 pub const INSTANCES_PER_MODULE: usize = 32;
@@ -64,14 +71,23 @@ pub const KV_VALUE_BYTES: usize = 1 << 20;
 /// Keys one module may keep in its KV store.
 pub const KV_KEYS: u64 = 10_000;
 
-/// Bytes (keys plus values) one module may keep in its KV store. Stops a module from filling
-/// the daemon's disk.
-pub const KV_TOTAL_BYTES: u64 = 64 << 20;
+/// Bytes (keys plus values) one module may keep on disk: its KV store and its option values
+/// together. Stops a module from filling the daemon's disk. The quota in force is also at most
+/// a quarter of the module's memory limit ([`Limits::store_quota_bytes`]), so that a module
+/// can always read its whole store back (`get-prefix`) into its own memory.
+pub const KV_TOTAL_BYTES: u64 = 16 << 20;
 
-/// Health checks one module may raise at once, and detail lines per check.
+/// Health checks one module may raise at once, and detail lines per check. With the byte
+/// limits below, they keep `health detail` small whatever a module raises.
 pub const HEALTH_CHECKS: usize = 64;
 /// See [`HEALTH_CHECKS`].
 pub const HEALTH_DETAIL_LINES: usize = 256;
+/// Bytes of a health check's summary, and of each detail line.
+pub const HEALTH_LINE_BYTES: usize = 1024;
+/// Bytes of all of one module's health text together (summaries and detail lines).
+pub const HEALTH_TEXT_BYTES: usize = 64 << 10;
+/// Bytes of a health check's code.
+pub const HEALTH_CODE_BYTES: usize = 64;
 
 /// Calls that may wait in one module's mailbox; more are refused with EBUSY rather than queued
 /// without bound.
@@ -85,6 +101,47 @@ pub const TRAP_WINDOW: Duration = Duration::from_secs(60);
 /// trap (the first restart is immediate), so a module that keeps trapping spends at most
 /// 100 + 200 + 400 ms in backoff before it is failed.
 pub const RESTART_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Bytes of a module's component file. Checked before the file is read, so a huge file costs
+/// neither memory nor compile time. An interpreted (Python, JS) module with its runtime is
+/// 10 to 40 MiB.
+pub const MODULE_FILE_BYTES: u64 = 64 << 20;
+
+/// Bytes of a module's version string.
+pub const VERSION_BYTES: usize = 64;
+
+// What a module declares in `describe` is checked by the host outside fuel and deadlines, and
+// shown in listings (`module ls`, `module info`, `--help`, `config ls`): these bound the work
+// and the output. A declaration over any of them stops the module from loading, with a
+// message naming the limit.
+
+/// Commands one module declares.
+pub const COMMANDS_PER_MODULE: usize = 256;
+/// Words of one command prefix.
+pub const PREFIX_WORDS: usize = 8;
+/// Bytes of one command prefix.
+pub const PREFIX_BYTES: usize = 128;
+/// Arguments of one command.
+pub const ARGS_PER_COMMAND: usize = 32;
+/// Bytes of a name: an argument's or an option's.
+pub const NAME_BYTES: usize = 64;
+/// Choices of one CephChoices argument.
+pub const CHOICES_PER_ARG: usize = 128;
+/// Bytes of one choice.
+pub const CHOICE_BYTES: usize = 64;
+/// Bytes of one argument's `goodchars` class.
+pub const GOODCHARS_BYTES: usize = 256;
+/// Bytes of one description: a command's, an option's, the module's `error-string`.
+pub const DESC_BYTES: usize = 1024;
+/// Bytes of an option's long description.
+pub const LONG_DESC_BYTES: usize = 8192;
+/// Options one module declares (besides the built-in `log_level`).
+pub const OPTIONS_PER_MODULE: usize = 256;
+/// Allowed values of one option.
+pub const ENUM_ALLOWED: usize = 128;
+/// Bytes of one option value (a default, or a value set by the module or an operator). Option
+/// values also count towards the module's [`KV_TOTAL_BYTES`].
+pub const OPTION_VALUE_BYTES: usize = 16 << 10;
 
 /// The per-module limits in force. Built from the constants above ([`Limits::default`]),
 /// possibly lowered by the host configuration and by the module's manifest.
@@ -191,6 +248,12 @@ impl Limits {
                 o.log_lines_per_sec.map(u64::from),
             )? as u32,
         })
+    }
+
+    /// The bytes the module may keep on disk: [`Limits::kv_total_bytes`], but at most a
+    /// quarter of [`Limits::memory_bytes`] (see [`KV_TOTAL_BYTES`]).
+    pub fn store_quota_bytes(&self) -> u64 {
+        self.kv_total_bytes.min(self.memory_bytes / 4)
     }
 
     /// The call deadline as a duration.

@@ -59,6 +59,17 @@ pub enum LoadError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The file is larger than the host loads.
+    #[error(
+        "{path} is {size} bytes, over the limit of {} bytes for a module's component",
+        limits::MODULE_FILE_BYTES
+    )]
+    TooLarge {
+        /// The component file.
+        path: String,
+        /// Its size.
+        size: u64,
+    },
     /// Bad manifest.
     #[error(transparent)]
     Manifest(#[from] crate::manifest::ManifestError),
@@ -84,6 +95,96 @@ pub enum LoadError {
     /// `describe` returned something the host cannot accept.
     #[error("invalid description: {0}")]
     Invalid(String),
+}
+
+/// Reads a component file, refusing one over [`limits::MODULE_FILE_BYTES`] before reading it.
+fn read_component(path: &Path) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read as _;
+    let read_err = |source| LoadError::Read {
+        path: path.display().to_string(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let size = file.metadata().map_err(read_err)?.len();
+    if size > limits::MODULE_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.display().to_string(),
+            size,
+        });
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    // `take`: the file may grow while it is read.
+    file.take(limits::MODULE_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > limits::MODULE_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.display().to_string(),
+            size: bytes.len() as u64,
+        });
+    }
+    Ok(bytes)
+}
+
+/// What `describe` returned, checked against the declaration limits of [`limits`] and with
+/// every text an operator will see made safe to show ([`crate::sanitize`]). Runs in time
+/// linear in the description, before the module holds any shared lock.
+fn checked_info(name: &str, mut info: ModuleInfo) -> Result<ModuleInfo, String> {
+    use crate::sanitize;
+    if info.version.len() > limits::VERSION_BYTES {
+        return Err(format!(
+            "the version is {} bytes, over the limit of {}",
+            info.version.len(),
+            limits::VERSION_BYTES
+        ));
+    }
+    if info.error_string.len() > limits::DESC_BYTES {
+        return Err(format!(
+            "the error-string is {} bytes, over the limit of {}",
+            info.error_string.len(),
+            limits::DESC_BYTES
+        ));
+    }
+    if info.commands.len() > limits::COMMANDS_PER_MODULE {
+        return Err(format!(
+            "{} commands is over the limit of {} commands per module",
+            info.commands.len(),
+            limits::COMMANDS_PER_MODULE
+        ));
+    }
+    if info.options.len() > limits::OPTIONS_PER_MODULE {
+        return Err(format!(
+            "{} options is over the limit of {} options per module",
+            info.options.len(),
+            limits::OPTIONS_PER_MODULE
+        ));
+    }
+    let mut prefixes = std::collections::HashSet::with_capacity(info.commands.len());
+    for decl in &mut info.commands {
+        crate::command::validate_decl(name, decl).map_err(|e| e.to_string())?;
+        if !prefixes.insert(decl.prefix.clone()) {
+            return Err(format!(
+                "command '{}' is declared twice; each command needs a prefix of its own",
+                decl.prefix
+            ));
+        }
+        decl.desc = sanitize::line(&decl.desc, limits::DESC_BYTES);
+    }
+    for o in &mut info.options {
+        crate::options::check_sizes(o)?;
+        o.desc = sanitize::line(&o.desc, limits::DESC_BYTES);
+        o.long_desc = sanitize::line(&o.long_desc, limits::LONG_DESC_BYTES);
+    }
+    info.version = sanitize::line(&info.version, limits::VERSION_BYTES);
+    info.error_string = sanitize::line(&info.error_string, limits::DESC_BYTES);
+    let mut kinds = Vec::with_capacity(info.notify.len().min(16));
+    for k in info.notify {
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    }
+    info.notify = kinds;
+    Ok(info)
 }
 
 /// Shared services every module environment gets.
@@ -143,7 +244,7 @@ impl Loader {
         limits: Limits,
     ) -> wasmtime::Result<Self> {
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        crate::host::add_wasi_to_linker(&mut linker)?;
         MgrModule::add_to_linker::<ModuleCtx, HasSelf<ModuleCtx>>(&mut linker, |ctx| ctx)?;
         let cache = ArtifactCache::new(cache_dir, &engine);
         Ok(Loader {
@@ -168,10 +269,7 @@ impl Loader {
         path: &Path,
     ) -> Result<(Arc<LoadedModule>, Instance), LoadError> {
         let started = Instant::now();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let bytes = read_component(path)?;
         let digest = cache::digest(&bytes);
         let manifest = Manifest::load(&path.with_extension("toml"))?;
         let limits = self.limits.lowered_by(&manifest.limits)?;
@@ -209,13 +307,14 @@ impl Loader {
             trap,
         })?;
         if info.name != name {
+            let described = crate::sanitize::quote(&info.name);
             return Err(LoadError::Invalid(format!(
-                "the file {} describes a module named '{}': rename the file to {}.wasm or fix the name",
+                "the file {} describes a module named '{described}': rename the file to \
+                 {described}.wasm or fix the name",
                 path.display(),
-                info.name,
-                info.name
             )));
         }
+        let info = checked_info(name, info).map_err(LoadError::Invalid)?;
         let options = OptionSet::new(name, info.options.clone())
             .map_err(|e| LoadError::Invalid(e.to_string()))?;
         env.set_options(options);
@@ -290,6 +389,8 @@ fn arm(store: &mut Store<ModuleCtx>, fuel: u64, deadline: Duration) {
     let ctx = store.data_mut();
     ctx.limiter.denied = None;
     ctx.last_panic = None;
+    ctx.deadline = Some(Instant::now() + deadline);
+    ctx.wait_expired = false;
 }
 
 /// Run one call into `instance` under `fuel` and `deadline`. A failure is classified; the

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::actor::Blame;
 use crate::bindings::{NotifyKind, Perm};
 use crate::builtin;
 use crate::cluster::ClusterSource;
@@ -14,10 +15,11 @@ use crate::command::{self, CommandTable};
 use crate::engine::{self, EpochTicker};
 use crate::format::Format;
 use crate::health::{self, Check, HealthBoard};
-use crate::limits::Limits;
+use crate::limits::{self, Limits};
 use crate::loader::{Loader, Services};
 use crate::persist::{Persistence, SqliteStore};
 use crate::pool::Pool;
+use crate::sanitize;
 use crate::supervisor::Supervisor;
 
 /// How the host is set up. Built by the daemon from its command line.
@@ -269,7 +271,7 @@ impl Manager {
                     22,
                     format!(
                         "no valid command found for '{}'; see 'wasmgr --help'",
-                        req.words.join(" ")
+                        sanitize::quote(&req.words.join(" "))
                     ),
                 );
             };
@@ -293,16 +295,24 @@ impl Manager {
             (entry.owner.clone(), builtin_prefix, args)
         };
         if let Some(prefix) = builtin_prefix {
-            return builtin::run(
+            let reply = builtin::run(
                 self,
                 &prefix,
                 &args,
                 format.unwrap_or(Format::Plain),
                 &req.inbuf,
             );
+            return bounded(reply);
         }
         let cmd = serde_json::Value::Object(args).to_string();
-        match self.supervisor.call_command(&owner, &cmd, &req.inbuf) {
+        let blame = match perm {
+            ClientPerm::ReadWrite => Blame::Module,
+            ClientPerm::Read => Blame::Client,
+        };
+        match self
+            .supervisor
+            .call_command(&owner, &cmd, &req.inbuf, blame)
+        {
             Ok(r) => CommandReply {
                 retval: r.retval,
                 stdout: r.stdout,
@@ -361,6 +371,31 @@ impl Drop for Manager {
     fn drop(&mut self) {
         self.supervisor.shutdown_all();
     }
+}
+
+/// The most bytes the JSON body of a command's reply can take: output is at most
+/// [`limits::COMMAND_OUTPUT_BYTES`] once escaped, JSON doubles at most (`\n`, `\"`, `\\`),
+/// plus the envelope. Clients accept replies up to this size, so that they never refuse what
+/// the daemon sends.
+pub const MAX_REPLY_BODY_BYTES: usize = 2 * limits::COMMAND_OUTPUT_BYTES + (64 << 10);
+
+/// A built-in command's reply as the client may see it: escaped as module output is, and
+/// within the output limit (a listing of everything can be long: narrow it instead).
+fn bounded(mut reply: CommandReply) -> CommandReply {
+    reply.stdout = sanitize::block(&reply.stdout);
+    reply.stderr = sanitize::block(&reply.stderr);
+    let size = reply.stdout.len() + reply.stderr.len();
+    if size > limits::COMMAND_OUTPUT_BYTES {
+        return CommandReply::err(
+            7,
+            format!(
+                "the reply is {size} bytes, over the limit of {} bytes; narrow the command \
+                 (e.g. give a key prefix or a module)",
+                limits::COMMAND_OUTPUT_BYTES
+            ),
+        );
+    }
+    reply
 }
 
 /// `r`, `w` or `rw`.

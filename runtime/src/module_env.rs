@@ -23,6 +23,10 @@ pub struct ModuleStats {
     pub restarts: AtomicU64,
     /// Log lines dropped by the rate limit.
     pub log_dropped: AtomicU64,
+    /// Bytes the current instance's memories and tables hold.
+    pub memory_bytes: AtomicU64,
+    /// The most [`ModuleStats::memory_bytes`] has been, over every instance.
+    pub memory_high_water: AtomicU64,
 }
 
 /// A module's shared environment.
@@ -48,6 +52,11 @@ pub struct ModuleEnv {
     /// False once the module was disabled or failed: its leftover calls may no longer raise
     /// health checks. A re-enable loads a new environment.
     active: AtomicBool,
+    /// What the module keeps on disk, counted once from the store and then kept up to date by
+    /// every write through [`ModuleEnv::write_accounted`], so a write costs no scan of the
+    /// module's data. `None` until first needed, or after an operator wrote to the module's
+    /// keys directly ([`ModuleEnv::invalidate_usage`]).
+    usage: Mutex<Option<StoreUsage>>,
 }
 
 /// A failure reading or writing an option.
@@ -59,6 +68,56 @@ pub enum OptionAccessError {
     /// The store failed.
     #[error(transparent)]
     Persist(#[from] PersistError),
+    /// The module's store quota is full.
+    #[error(transparent)]
+    Quota(#[from] QuotaFull),
+}
+
+/// Keys and bytes a module keeps on disk: its KV store and its option values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreUsage {
+    /// Keys (KV keys and set options).
+    pub keys: u64,
+    /// Bytes of keys plus values.
+    pub bytes: u64,
+}
+
+/// A write that would take a module past its store quota.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "module '{module}' store quota is full ({} of {} keys, {} of {} bytes, option values \
+     included): delete keys first",
+    usage.keys, max_keys, usage.bytes, max_bytes
+)]
+pub struct QuotaFull {
+    /// The module.
+    pub module: String,
+    /// What it uses now.
+    pub usage: StoreUsage,
+    /// Its key quota.
+    pub max_keys: u64,
+    /// Its byte quota.
+    pub max_bytes: u64,
+}
+
+/// A failed write to a module's part of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreWriteError {
+    /// The quota is full.
+    #[error(transparent)]
+    Quota(#[from] QuotaFull),
+    /// The store failed.
+    #[error(transparent)]
+    Persist(#[from] PersistError),
+}
+
+impl From<StoreWriteError> for OptionAccessError {
+    fn from(e: StoreWriteError) -> Self {
+        match e {
+            StoreWriteError::Quota(q) => OptionAccessError::Quota(q),
+            StoreWriteError::Persist(p) => OptionAccessError::Persist(p),
+        }
+    }
 }
 
 fn level_to_u8(l: Level) -> u8 {
@@ -96,6 +155,7 @@ impl ModuleEnv {
             debug_mgr: debug_mgr.to_owned(),
             log_bucket: Mutex::new((Instant::now(), 0)),
             active: AtomicBool::new(true),
+            usage: Mutex::new(None),
         };
         env.refresh_log_level();
         Ok(env)
@@ -162,16 +222,85 @@ impl ModuleEnv {
         require_declared(&set, name)?;
         let key = self.option_key(name, localized);
         match value {
-            None => self.persist.set(Space::Config, &key, None)?,
+            None => self.write_accounted(Space::Config, &key, None)?,
             Some(v) => {
                 let v = set.check(name, &v)?;
-                self.persist
-                    .set(Space::Config, &key, Some(&options::to_stored(&v)))?;
+                self.write_accounted(Space::Config, &key, Some(&options::to_stored(&v)))?;
             }
         }
         if name == options::LOG_LEVEL {
             self.refresh_log_level();
         }
+        Ok(())
+    }
+
+    /// The prefix of every key the module owns, in the KV and the config space.
+    pub fn key_prefix(&self) -> String {
+        format!("mgr/{}/", self.name)
+    }
+
+    fn usage_guard(&self) -> Result<std::sync::MutexGuard<'_, Option<StoreUsage>>, PersistError> {
+        let mut guard = self.usage.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            let prefix = self.key_prefix();
+            let (kv_keys, kv_bytes) = self.persist.usage(Space::Kv, &prefix)?;
+            let (opt_keys, opt_bytes) = self.persist.usage(Space::Config, &prefix)?;
+            *guard = Some(StoreUsage {
+                keys: kv_keys.saturating_add(opt_keys),
+                bytes: kv_bytes.saturating_add(opt_bytes),
+            });
+        }
+        Ok(guard)
+    }
+
+    /// What the module keeps on disk now.
+    pub fn store_usage(&self) -> Result<StoreUsage, PersistError> {
+        Ok(self.usage_guard()?.unwrap_or_default())
+    }
+
+    /// Forget the counted usage: an operator changed the module's keys behind its back.
+    pub fn invalidate_usage(&self) {
+        *self.usage.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Write (or with `None` delete) `key`, one of the module's own, counting it against the
+    /// module's store quota ([`Limits::kv_keys`], [`Limits::store_quota_bytes`]). A write that
+    /// does not grow the module's usage is always allowed, so a full store can be emptied.
+    pub fn write_accounted(
+        &self,
+        space: Space,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), StoreWriteError> {
+        // Held across the write: the module's own writes are serialised anyway (one call at a
+        // time), and this keeps an operator's concurrent write from being miscounted.
+        let mut guard = self.usage_guard()?;
+        let usage = guard.unwrap_or_default();
+        let old = self.persist.value_len(space, key)?;
+        let key_len = key.len() as u64;
+        let old_bytes = old.map_or(0, |n| n.saturating_add(key_len));
+        let new_bytes = value.map_or(0, |v| (v.len() as u64).saturating_add(key_len));
+        let next = StoreUsage {
+            keys: usage.keys - u64::from(old.is_some()).min(usage.keys)
+                + u64::from(value.is_some()),
+            bytes: usage
+                .bytes
+                .saturating_sub(old_bytes)
+                .saturating_add(new_bytes),
+        };
+        let l = &self.limits;
+        let grows = next.keys > usage.keys || next.bytes > usage.bytes;
+        if grows && (next.keys > l.kv_keys || next.bytes > l.store_quota_bytes()) {
+            return Err(QuotaFull {
+                module: self.name.clone(),
+                usage,
+                max_keys: l.kv_keys,
+                max_bytes: l.store_quota_bytes(),
+            }
+            .into());
+        }
+        self.persist.set(space, key, value)?;
+        *guard = Some(next);
         Ok(())
     }
 
@@ -202,6 +331,9 @@ impl ModuleEnv {
             }
             bucket.1 += 1;
         }
+        // Escaped here, once: a module's line can neither drive the terminal the log goes to
+        // nor start a forged line of its own.
+        let message = crate::sanitize::line(message, crate::limits::LOG_LINE_BYTES);
         let m = self.name.as_str();
         match level {
             Level::Debug => tracing::debug!(target: "module", module = m, "{message}"),

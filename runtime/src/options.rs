@@ -23,7 +23,7 @@ pub const LOG_LEVELS: [&str; 6] = ["info", "debug", "critical", "error", "warnin
 /// An option value that does not fit, an option that does not exist, or a declaration that is
 /// wrong. The message reads `mgr/<module>/<option>: <problem>`.
 #[derive(Debug, Clone, PartialEq, Error)]
-#[error("mgr/{module}/{name}: {problem}")]
+#[error("mgr/{module}/{}: {problem}", crate::sanitize::quote(name))]
 pub struct OptionError {
     /// The module the option belongs to.
     pub module: String,
@@ -41,6 +41,7 @@ impl OptionError {
             OptionProblem::OutOfRange { .. } | OptionProblem::NotAllowed { .. } => {
                 ErrorCode::OutOfRange
             }
+            OptionProblem::TooLong { .. } => ErrorCode::TooBig,
             _ => ErrorCode::Invalid,
         }
     }
@@ -56,7 +57,10 @@ pub enum OptionProblem {
         declared: String,
     },
     /// The value is not of the option's type.
-    #[error("{value} is not a valid {ty} value: expected {expected}")]
+    #[error(
+        "{} is not a valid {ty} value: expected {expected}",
+        crate::sanitize::quote(value)
+    )]
     Invalid {
         /// The value given (strings quoted).
         value: String,
@@ -66,7 +70,10 @@ pub enum OptionProblem {
         expected: &'static str,
     },
     /// A numeric value outside the declared `min`..`max`.
-    #[error("{value} is out of range: must be {bounds} ({ty})")]
+    #[error(
+        "{} is out of range: must be {bounds} ({ty})",
+        crate::sanitize::quote(value)
+    )]
     OutOfRange {
         /// The value given.
         value: String,
@@ -76,12 +83,25 @@ pub enum OptionProblem {
         ty: &'static str,
     },
     /// A value not among the declared `enum_allowed`.
-    #[error("{value} is not allowed: must be one of: {allowed}")]
+    #[error(
+        "{} is not allowed: must be one of: {allowed}",
+        crate::sanitize::quote(value)
+    )]
     NotAllowed {
         /// The value given.
         value: String,
         /// The allowed values, comma separated.
         allowed: String,
+    },
+    /// A value longer than [`crate::limits::OPTION_VALUE_BYTES`].
+    #[error(
+        "a value of {len} bytes is over the limit of {} bytes per option value; keep large \
+         data in the module's store",
+        crate::limits::OPTION_VALUE_BYTES
+    )]
+    TooLong {
+        /// The value's length in bytes.
+        len: usize,
     },
     /// A declared name that is not `[a-z_][a-z0-9_]*`.
     #[error(
@@ -196,6 +216,9 @@ impl OptionSet {
     /// The operator path: parses `text` per the option's type, then checks it as [`Self::check`].
     pub fn parse(&self, name: &str, text: &str) -> Result<OptionValue, OptionError> {
         let option = self.get(name)?;
+        if text.len() > crate::limits::OPTION_VALUE_BYTES {
+            return Err(self.error(name, OptionProblem::TooLong { len: text.len() }));
+        }
         let value = parse_text(option.decl.type_, text).map_err(|p| self.error(name, p))?;
         self.check_value(option, value)
             .map_err(|p| self.error(name, p))
@@ -208,6 +231,11 @@ impl OptionSet {
     /// operator text would be, as ceph-mgr converts strings.
     pub fn check(&self, name: &str, value: &OptionValue) -> Result<OptionValue, OptionError> {
         let option = self.get(name)?;
+        if let OptionValue::Str(text) = value
+            && text.len() > crate::limits::OPTION_VALUE_BYTES
+        {
+            return Err(self.error(name, OptionProblem::TooLong { len: text.len() }));
+        }
         let value = coerce(option.decl.type_, value).map_err(|p| self.error(name, p))?;
         self.check_value(option, value)
             .map_err(|p| self.error(name, p))
@@ -253,6 +281,46 @@ impl OptionSet {
         check_allowed(option, &value)?;
         Ok(value)
     }
+}
+
+/// Checks the sizes of an option declaration against the declaration limits of
+/// [`crate::limits`], before anything else looks at it.
+pub fn check_sizes(decl: &OptionDecl) -> Result<(), String> {
+    use crate::limits;
+    let name = crate::sanitize::quote(&decl.name);
+    if decl.name.len() > limits::NAME_BYTES {
+        return Err(format!(
+            "option '{name}': the name is over the limit of {} bytes",
+            limits::NAME_BYTES
+        ));
+    }
+    if decl.desc.len() > limits::DESC_BYTES || decl.long_desc.len() > limits::LONG_DESC_BYTES {
+        return Err(format!(
+            "option '{name}': the description is over the limit of {} bytes (long description: {})",
+            limits::DESC_BYTES,
+            limits::LONG_DESC_BYTES
+        ));
+    }
+    if decl.enum_allowed.len() > limits::ENUM_ALLOWED
+        || decl
+            .enum_allowed
+            .iter()
+            .any(|v| v.len() > limits::CHOICE_BYTES)
+    {
+        return Err(format!(
+            "option '{name}': at most {} allowed values of at most {} bytes each",
+            limits::ENUM_ALLOWED,
+            limits::CHOICE_BYTES
+        ));
+    }
+    let long = |v: &Option<OptionValue>| matches!(v, Some(OptionValue::Str(s)) if s.len() > limits::OPTION_VALUE_BYTES);
+    if long(&decl.default) || long(&decl.min) || long(&decl.max) {
+        return Err(format!(
+            "option '{name}': a declared value is over the limit of {} bytes",
+            limits::OPTION_VALUE_BYTES
+        ));
+    }
+    Ok(())
 }
 
 /// The canonical text of a value, as persisted: `true`/`false`, decimal integers, floats in

@@ -13,13 +13,13 @@
 //! backoff); [`limits::TRAPS_BEFORE_FAILED`] traps within [`limits::TRAP_WINDOW`] mark it
 //! failed, raise `MGR_MODULE_ERROR`, and leave it so until an operator enables it again.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::actor::{ActorHandle, CallFailure, Job, SendError};
+use crate::actor::{ActorHandle, Blame, CallFailure, Job, SendError};
 use crate::bindings::{CommandResult, NotifyKind, Severity};
 use crate::command::{self, CommandTable};
 use crate::health::{Check, HealthBoard};
@@ -78,6 +78,8 @@ struct Slot {
     /// are ignored.
     generation: u64,
     traps: VecDeque<Instant>,
+    /// Traps in commands from read-only clients, which back off but do not fail the module.
+    client_traps: VecDeque<Instant>,
     last_trap: Option<String>,
 }
 
@@ -90,6 +92,7 @@ impl Slot {
             actor: None,
             generation: 0,
             traps: VecDeque::new(),
+            client_traps: VecDeque::new(),
             last_trap: None,
         }
     }
@@ -135,9 +138,27 @@ pub struct Supervisor {
     health: Arc<HealthBoard>,
     slots: Mutex<BTreeMap<String, Slot>>,
     commands: RwLock<CommandTable>,
+    /// Which module first served each command prefix (see [`Space::Claims`]).
+    claims: Mutex<BTreeMap<String, String>>,
     /// The workers that run queued calls of every module.
     pool: Pool,
 }
+
+/// Bytes of a failure reason as `module ls` and `health detail` show it.
+const REASON_BYTES: usize = 2048;
+
+/// How many modules load at once at start-up.
+const LOAD_THREADS: usize = 16;
+
+/// What starting a module loads: taken from its slot under the lock, used without it.
+struct Begun {
+    generation: u64,
+    loaded: Option<Arc<LoadedModule>>,
+    path: PathBuf,
+}
+
+/// A load's outcome: the module and, if it is to run, its first instance; or why not.
+type Attempt = Result<(Arc<LoadedModule>, Option<Instance>), String>;
 
 impl Supervisor {
     /// A supervisor for the modules in `modules_dir`, whose command table starts with
@@ -158,6 +179,7 @@ impl Supervisor {
             health,
             slots: Mutex::new(BTreeMap::new()),
             commands: RwLock::new(builtin),
+            claims: Mutex::new(BTreeMap::new()),
             pool,
         })
     }
@@ -179,6 +201,12 @@ impl Supervisor {
 
     /// Find every `*.wasm` in the modules directory, load each, and start those that are
     /// enabled (a module is enabled unless an operator disabled it).
+    ///
+    /// Modules load in parallel ([`LOAD_THREADS`] at a time), each bounded by the load
+    /// deadline, so one slow module does not hold up the others. Commands are then handed out
+    /// with every module's declarations known, so who gets a contested command never depends
+    /// on file or load order: the module that served it first (its claim, kept in the
+    /// database) keeps it; without a claim, every contender is refused.
     pub fn discover(&self) -> std::io::Result<()> {
         let mut names = Vec::new();
         for entry in std::fs::read_dir(&self.modules_dir)? {
@@ -190,20 +218,174 @@ impl Supervisor {
             }
         }
         names.sort();
+        self.load_claims(names.iter().map(|(n, _)| n.as_str()));
+        let mut begun = Vec::new();
         {
             let mut slots = self.slots();
             for (name, path) in &names {
-                slots
+                let slot = slots
                     .entry(name.clone())
                     .or_insert_with(|| Slot::discovered(path));
+                if let Err(reason) = check_name(name) {
+                    self.failed_to_start(name, slot, reason);
+                }
             }
         }
-        for (name, _) in names {
-            let wanted = self.wanted(&name);
-            // A module that fails to load is marked failed; the others still start.
-            let _ = self.start(&name, wanted);
+        for (name, _) in &names {
+            if check_name(name).is_err() {
+                continue;
+            }
+            let run = self.wanted(name);
+            if let Ok(Some(b)) = self.begin(name) {
+                begun.push((name.clone(), run, b));
+            }
+        }
+        let attempts = self.load_all(&begun);
+        let candidates: Vec<(&str, &LoadedModule)> = attempts
+            .iter()
+            .filter_map(|(name, run, _, attempt)| match attempt {
+                Ok((m, Some(_))) if *run && m.info.can_run => Some((name.as_str(), &**m)),
+                _ => None,
+            })
+            .collect();
+        let mut refused = self.contests(&candidates);
+        drop(candidates);
+        for (name, run, generation, attempt) in attempts {
+            // A module that fails to start is marked failed; the others still start.
+            let _ = self.finish(&name, generation, attempt, run, refused.remove(&name));
         }
         Ok(())
+    }
+
+    /// Load the modules of `begun` on up to [`LOAD_THREADS`] threads; each result with its
+    /// name, whether it should run, and the slot generation it was begun at.
+    fn load_all(&self, begun: &[(String, bool, Begun)]) -> Vec<(String, bool, u64, Attempt)> {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results = Mutex::new(Vec::with_capacity(begun.len()));
+        let work = || {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((name, run, b)) = begun.get(i) else {
+                    break;
+                };
+                let attempt = self.attempt(name, b.loaded.clone(), &b.path, *run);
+                results.lock().unwrap_or_else(|p| p.into_inner()).push((
+                    name.clone(),
+                    *run,
+                    b.generation,
+                    attempt,
+                ));
+            }
+        };
+        std::thread::scope(|scope| {
+            let threads = begun.len().clamp(1, LOAD_THREADS);
+            let spawned = (1..threads)
+                .filter(|_| {
+                    std::thread::Builder::new()
+                        .name("module-load".into())
+                        // describe runs guest code on this stack, as on a worker's.
+                        .stack_size(crate::pool::WORKER_STACK)
+                        .spawn_scoped(scope, work)
+                        .is_ok()
+                })
+                .count();
+            tracing::debug!(threads = spawned + 1, "loading modules");
+            work();
+        });
+        let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+        results.sort_by(|a, b| a.0.cmp(&b.0));
+        results
+    }
+
+    /// Which of `candidates` (loaded, wanted, able to run) may not start because another
+    /// candidate declares the same command, or one under or above it: name → reason. The
+    /// module holding a claim on either command wins; without one, both are refused.
+    fn contests(&self, candidates: &[(&str, &LoadedModule)]) -> HashMap<String, String> {
+        let mut all: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for (name, m) in candidates {
+            for d in &m.info.commands {
+                all.entry(d.prefix.clone()).or_default().push(name);
+            }
+        }
+        let claims = self.claims();
+        let claimed_by = |prefix: &str, owner: &str| claims.get(prefix).is_some_and(|o| o == owner);
+        let mut refused = HashMap::new();
+        for (name, m) in candidates {
+            for d in &m.info.commands {
+                for (other, owner) in command::overlapping(&all, name, &d.prefix) {
+                    let theirs = claimed_by(&d.prefix, owner) || claimed_by(other, owner);
+                    let mine = claimed_by(&d.prefix, name) || claimed_by(other, name);
+                    let reason = if theirs && !mine {
+                        format!(
+                            "command '{}' overlaps command '{other}' of module '{owner}', \
+                             which served it first; choose another prefix",
+                            d.prefix
+                        )
+                    } else if mine {
+                        continue;
+                    } else {
+                        format!(
+                            "command '{}' overlaps command '{other}' of module '{owner}', and \
+                             neither served it before, so neither is started: remove or \
+                             disable one of them, then enable the other",
+                            d.prefix
+                        )
+                    };
+                    refused.entry((*name).to_owned()).or_insert(reason);
+                }
+            }
+        }
+        refused
+    }
+
+    fn claims(&self) -> MutexGuard<'_, BTreeMap<String, String>> {
+        self.claims.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Read the command claims of the modules in `present` (a claim by a module whose file is
+    /// gone no longer holds).
+    fn load_claims<'a>(&self, present: impl Iterator<Item = &'a str>) {
+        let present: std::collections::HashSet<&str> = present.collect();
+        let stored = match self.persist.list(Space::Claims, "") {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read which modules own which commands; contested commands are refused to every contender");
+                Vec::new()
+            }
+        };
+        let mut claims = self.claims();
+        for (prefix, owner) in stored {
+            if present.contains(owner.as_str()) {
+                claims.insert(prefix, owner);
+            }
+        }
+    }
+
+    /// Record that `name` now serves `prefixes`, dropping its claims on commands it no longer
+    /// declares.
+    fn claim(&self, name: &str, prefixes: &[&str]) {
+        let mut writes = Vec::new();
+        {
+            let mut claims = self.claims();
+            claims.retain(|prefix, owner| {
+                let keep = owner != name || prefixes.contains(&prefix.as_str());
+                if !keep {
+                    writes.push((prefix.clone(), None));
+                }
+                keep
+            });
+            for p in prefixes {
+                if claims.get(*p).is_none_or(|o| o != name) {
+                    claims.insert((*p).to_owned(), name.to_owned());
+                    writes.push(((*p).to_owned(), Some(name.to_owned())));
+                }
+            }
+        }
+        if !writes.is_empty()
+            && let Err(e) = self.persist.set_many(Space::Claims, &writes)
+        {
+            tracing::warn!(module = name, error = %e, "cannot record the module's commands; another module may contest them after a restart");
+        }
     }
 
     fn wanted(&self, name: &str) -> bool {
@@ -218,20 +400,44 @@ impl Supervisor {
 
     /// Load (if needed) and, if `run`, start module `name`.
     fn start(&self, name: &str, run: bool) -> Result<(), OpError> {
-        let (generation, loaded, path) = {
-            let mut slots = self.slots();
-            let slot = slots
-                .get_mut(name)
-                .ok_or_else(|| op_err(2, format!("no module '{name}'")))?;
-            if slot.state == ModuleState::Running {
-                return Ok(());
-            }
-            slot.generation += 1;
-            slot.traps.clear();
-            (slot.generation, slot.loaded.clone(), slot.path.clone())
+        let Some(b) = self.begin(name)? else {
+            return Ok(());
         };
         // Guest code runs here (instantiation, describe): no lock is held.
-        let attempt = match loaded {
+        let attempt = self.attempt(name, b.loaded, &b.path, run);
+        self.finish(name, b.generation, attempt, run, None)
+    }
+
+    /// The first step of starting `name`: a new generation for its slot, and what to load.
+    /// `None` if it is running already.
+    fn begin(&self, name: &str) -> Result<Option<Begun>, OpError> {
+        let mut slots = self.slots();
+        let slot = slots
+            .get_mut(name)
+            .ok_or_else(|| op_err(2, format!("no module '{name}'")))?;
+        if slot.state == ModuleState::Running {
+            return Ok(None);
+        }
+        slot.generation += 1;
+        slot.traps.clear();
+        slot.client_traps.clear();
+        Ok(Some(Begun {
+            generation: slot.generation,
+            loaded: slot.loaded.clone(),
+            path: slot.path.clone(),
+        }))
+    }
+
+    /// The second step, run without any lock: load the module (unless it is loaded) and, if
+    /// `run`, make its instance.
+    fn attempt(
+        &self,
+        name: &str,
+        loaded: Option<Arc<LoadedModule>>,
+        path: &Path,
+        run: bool,
+    ) -> Attempt {
+        match loaded {
             Some(m) if run => self
                 .loader
                 .instantiate(&m)
@@ -240,10 +446,22 @@ impl Supervisor {
             Some(m) => Ok((m, None)),
             None => self
                 .loader
-                .load(name, &path)
+                .load(name, path)
                 .map(|(m, i)| (m, Some(i)))
                 .map_err(|e| e.to_string()),
-        };
+        }
+    }
+
+    /// The last step: record the outcome in the slot, if it is still at `generation`, and
+    /// start the module if it should run and was not `refused` its commands.
+    fn finish(
+        &self,
+        name: &str,
+        generation: u64,
+        attempt: Attempt,
+        run: bool,
+        refused: Option<String>,
+    ) -> Result<(), OpError> {
         let mut slots = self.slots();
         let Some(slot) = slots.get_mut(name) else {
             return Err(op_err(2, format!("no module '{name}'")));
@@ -279,12 +497,19 @@ impl Supervisor {
             self.failed_to_start(name, slot, reason);
             return Err(op_err(95, message));
         }
+        if let Some(reason) = refused {
+            let message = format!("module '{name}': {reason}");
+            self.failed_to_start(name, slot, reason);
+            return Err(op_err(17, message));
+        }
         self.run(name, slot, module, instance)
     }
 
     /// Mark a module that did not start as failed. Health checks it raised while loading
     /// (instantiation and `describe` run its code) go with it.
     fn failed_to_start(&self, name: &str, slot: &mut Slot, reason: String) {
+        // A reason may quote what the module supplied: bounded and escaped, as it is shown.
+        let reason = crate::sanitize::line(&reason, REASON_BYTES);
         tracing::error!(module = name, "{reason}");
         slot.state = ModuleState::Failed {
             reason,
@@ -301,6 +526,18 @@ impl Supervisor {
         instance: Instance,
     ) -> Result<(), OpError> {
         {
+            let claims = self.claims();
+            let taken = module
+                .info
+                .commands
+                .iter()
+                .find_map(|d| command::conflict(&claims, |o| o.as_str(), name, &d.prefix));
+            drop(claims);
+            if let Some(e) = taken {
+                let reason = format!("{e} (it served that command first)");
+                self.failed_to_start(name, slot, reason.clone());
+                return Err(op_err(17, reason));
+            }
             let mut table = self.commands_mut();
             for decl in &module.info.commands {
                 if let Err(e) = table.insert(name, decl.clone()) {
@@ -312,6 +549,13 @@ impl Supervisor {
                 }
             }
         }
+        let prefixes: Vec<&str> = module
+            .info
+            .commands
+            .iter()
+            .map(|d| d.prefix.as_str())
+            .collect();
+        self.claim(name, &prefixes);
         slot.actor = Some(ActorHandle::start(
             module,
             instance,
@@ -327,10 +571,11 @@ impl Supervisor {
     /// Enable module `name` (also restarts a failed one). New `*.wasm` files in the modules
     /// directory can be enabled without restarting the daemon.
     pub fn enable(&self, name: &str) -> Result<(), OpError> {
+        check_name(name).map_err(|reason| op_err(22, reason))?;
         let known = self.slots().contains_key(name);
         if !known {
             let path = self.modules_dir.join(format!("{name}.wasm"));
-            if !valid_name(name) || !path.is_file() {
+            if !path.is_file() {
                 return Err(op_err(
                     2,
                     format!(
@@ -365,7 +610,10 @@ impl Supervisor {
         if !self.knows(name) {
             return Err(op_err(
                 2,
-                format!("no module '{name}'; see 'wasmgr module ls'"),
+                format!(
+                    "no module '{}'; see 'wasmgr module ls'",
+                    crate::sanitize::quote(name)
+                ),
             ));
         }
         // Written before the slot lock is taken: callers of other modules never wait on disk.
@@ -411,6 +659,7 @@ impl Supervisor {
         name: &str,
         cmd: &str,
         inbuf: &str,
+        blame: Blame,
     ) -> Result<CommandResult, CallFailure> {
         let actor = {
             let slots = self.slots();
@@ -428,13 +677,14 @@ impl Supervisor {
         }
         // No supervisor lock is held from here on: the call may run guest code, and a trap
         // reports back to the supervisor.
-        if let Some(outcome) = actor.try_command_here(cmd, inbuf) {
+        if let Some(outcome) = actor.try_command_here(cmd, inbuf, blame) {
             return outcome;
         }
         let (tx, rx) = sync_channel(1);
         match actor.send(Job::Command {
             cmd: cmd.to_owned(),
             inbuf: inbuf.to_owned(),
+            blame,
             reply: tx,
         }) {
             Ok(()) => {}
@@ -499,7 +749,13 @@ impl Supervisor {
     }
 
     /// Record a trap of `name`'s actor `generation` and decide what it does next.
-    pub(crate) fn on_trap(&self, name: &str, generation: u64, trap: &TrapKind) -> TrapDecision {
+    pub(crate) fn on_trap(
+        &self,
+        name: &str,
+        generation: u64,
+        trap: &TrapKind,
+        blame: Blame,
+    ) -> TrapDecision {
         let mut slots = self.slots();
         let Some(slot) = slots.get_mut(name) else {
             return TrapDecision::Fail {
@@ -518,16 +774,25 @@ impl Supervisor {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         let now = Instant::now();
-        slot.traps.push_back(now);
-        while slot
-            .traps
+        let window = match blame {
+            Blame::Module => &mut slot.traps,
+            Blame::Client => &mut slot.client_traps,
+        };
+        window.push_back(now);
+        while window
             .front()
             .is_some_and(|t| now.duration_since(*t) > limits::TRAP_WINDOW)
         {
-            slot.traps.pop_front();
+            window.pop_front();
         }
+        let n = window.len();
         slot.last_trap = Some(trap.to_string());
-        let n = slot.traps.len();
+        // Traps a read-only client caused back off like any other, but never fail the module
+        // (their backoff stays at its longest instead).
+        let n = match blame {
+            Blame::Module => n,
+            Blame::Client => n.min(limits::TRAPS_BEFORE_FAILED - 1),
+        };
         if n >= limits::TRAPS_BEFORE_FAILED {
             let reason = format!(
                 "{n} traps within {} s, the last: {trap}",
@@ -555,6 +820,7 @@ impl Supervisor {
     }
 
     fn fail_slot(&self, name: &str, slot: &mut Slot, reason: &str) {
+        let reason = &crate::sanitize::line(reason, REASON_BYTES);
         tracing::error!(module = name, "module failed: {reason}");
         slot.generation += 1;
         slot.state = ModuleState::Failed {
@@ -649,6 +915,7 @@ impl Supervisor {
             summary,
             count: detail.len() as u64,
             detail,
+            modules: Vec::new(),
         }]
     }
 
@@ -694,6 +961,24 @@ fn not_running(name: &str, state: &ModuleState) -> CallFailure {
             message: format!("module '{name}' is not enabled: run 'wasmgr module enable {name}'"),
         },
     }
+}
+
+/// Why `name` cannot be a module's name: not a [`valid_name`], or one of the daemon's own
+/// words ([`command::RESERVED_WORDS`]).
+pub fn check_name(name: &str) -> Result<(), String> {
+    if !valid_name(name) {
+        return Err(format!(
+            "'{}' is not a valid module name: use 1 to 64 lower-case letters, digits, '_' and \
+             '-'; rename the file",
+            crate::sanitize::quote(name)
+        ));
+    }
+    if command::RESERVED_WORDS.contains(&name) {
+        return Err(format!(
+            "the name '{name}' is reserved for the daemon's own commands; rename the file"
+        ));
+    }
+    Ok(())
 }
 
 /// Module names are file stems: lower-case letters, digits, `_` and `-`.

@@ -62,6 +62,12 @@ impl TrapKind {
                 requested,
             };
         }
+        if ctx.wait_expired {
+            return TrapKind::Deadline {
+                limit: deadline,
+                elapsed,
+            };
+        }
         match err.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => TrapKind::OutOfFuel {
                 budget: fuel_budget,

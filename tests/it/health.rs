@@ -21,7 +21,8 @@ fn a_module_health_check_shows_in_health_detail_in_cephs_shape() {
                     "severity": "HEALTH_WARN",
                     "summary": {"message": "something is off", "count": 1},
                     "detail": [{"message": "raised by kvprobe"}],
-                    "muted": false
+                    "muted": false,
+                    "modules": ["kvprobe"]
                 }
             },
             "mutes": []
@@ -33,12 +34,13 @@ fn a_module_health_check_shows_in_health_detail_in_cephs_shape() {
         json!({
             "severity": "HEALTH_WARN",
             "summary": {"message": "something is off", "count": 1},
-            "muted": false
+            "muted": false,
+            "modules": ["kvprobe"]
         })
     );
     expect![[r#"
         HEALTH_WARN something is off
-        [WRN] MY_CHECK: something is off
+        [WRN] MY_CHECK (module kvprobe): something is off
             raised by kvprobe
     "#]]
     .assert_eq(&daemon.ok(&["health", "detail"]));

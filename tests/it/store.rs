@@ -94,7 +94,7 @@ fn the_store_quota_refuses_keys_beyond_the_manifests_kv_keys() {
     host.ok(&["kvprobe", "set", "b", "2"]);
     let err = host.fails(&["kvprobe", "set", "c", "3"], 28);
     assert!(
-        err.starts_with("module 'kvprobe' KV quota is full (2 of 2 keys, "),
+        err.starts_with("module 'kvprobe' store quota is full (2 of 2 keys, "),
         "{err}"
     );
     assert!(err.ends_with("delete keys first"), "{err}");
@@ -111,7 +111,7 @@ fn a_value_over_the_per_value_limit_is_refused() {
     let err = host.fails(&["kvprobe", "set", "big", &big], 7);
     assert_eq!(
         err,
-        "value of 1048577 bytes for 'mgr/kvprobe/big' is over the limit of 1048576 bytes per value: split it over several keys"
+        "a value of 1048577 bytes is over the limit of 1048576 bytes per value: split it over several keys"
     );
     host.fails(&["kvprobe", "get", "big"], 2);
     let err = host.fails(&["kvprobe", "get", ""], 22);

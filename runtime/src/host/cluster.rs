@@ -5,6 +5,26 @@ use crate::bindings::wasmgr::mgr::cluster::Host;
 use crate::bindings::{ErrorCode, GuestError};
 use crate::cluster::SourceError;
 
+/// Bytes of a name a module passes (a data name, host, daemon or counter path). None of the
+/// cluster's names is anywhere near this long; the bound keeps error messages, which quote the
+/// name, short.
+const NAME_BYTES: usize = 1024;
+
+/// Refuses a name over [`NAME_BYTES`].
+fn bounded(what: &str, s: &str) -> Result<(), GuestError> {
+    if s.len() > NAME_BYTES {
+        return Err(error(
+            ErrorCode::NotFound,
+            format!(
+                "no {what} '{}': it is {} bytes long, and none is longer than {NAME_BYTES}",
+                crate::sanitize::quote(s),
+                s.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn guest(e: SourceError) -> GuestError {
     match e {
         SourceError::NotFound { .. } => error(ErrorCode::NotFound, e.to_string()),
@@ -14,10 +34,12 @@ fn guest(e: SourceError) -> GuestError {
 
 impl Host for ModuleCtx {
     fn get(&mut self, data_name: String) -> Result<String, GuestError> {
+        bounded("cluster data name", &data_name)?;
         self.env.cluster.get(&data_name).map_err(guest)
     }
 
     fn get_server(&mut self, hostname: String) -> Result<String, GuestError> {
+        bounded("host", &hostname)?;
         self.env.cluster.get_server(&hostname).map_err(guest)
     }
 
@@ -30,6 +52,8 @@ impl Host for ModuleCtx {
         svc_type: String,
         svc_id: String,
     ) -> Result<Option<String>, GuestError> {
+        bounded("daemon", &svc_type)?;
+        bounded("daemon", &svc_id)?;
         self.env
             .cluster
             .get_metadata(&svc_type, &svc_id)
@@ -41,6 +65,8 @@ impl Host for ModuleCtx {
         svc_type: String,
         svc_id: String,
     ) -> Result<Option<String>, GuestError> {
+        bounded("daemon", &svc_type)?;
+        bounded("daemon", &svc_id)?;
         self.env
             .cluster
             .get_daemon_status(&svc_type, &svc_id)
@@ -48,6 +74,8 @@ impl Host for ModuleCtx {
     }
 
     fn get_perf_schema(&mut self, svc_type: String, svc_id: String) -> Result<String, GuestError> {
+        bounded("daemon", &svc_type)?;
+        bounded("daemon", &svc_id)?;
         self.env
             .cluster
             .get_perf_schema(&svc_type, &svc_id)
@@ -60,6 +88,9 @@ impl Host for ModuleCtx {
         svc_id: String,
         path: String,
     ) -> Result<String, GuestError> {
+        bounded("daemon", &svc_type)?;
+        bounded("daemon", &svc_id)?;
+        bounded("counter", &path)?;
         self.env
             .cluster
             .get_counter(&svc_type, &svc_id, &path)
@@ -72,6 +103,9 @@ impl Host for ModuleCtx {
         svc_id: String,
         path: String,
     ) -> Result<String, GuestError> {
+        bounded("daemon", &svc_type)?;
+        bounded("daemon", &svc_id)?;
+        bounded("counter", &path)?;
         self.env
             .cluster
             .get_latest(&svc_type, &svc_id, &path)
@@ -83,6 +117,7 @@ impl Host for ModuleCtx {
     }
 
     fn get_ceph_option(&mut self, key: String) -> Result<String, GuestError> {
+        bounded("Ceph option", &key)?;
         self.env.cluster.ceph_option(&key).map_err(guest)
     }
 

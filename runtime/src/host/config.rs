@@ -8,6 +8,7 @@ use crate::module_env::OptionAccessError;
 fn guest(e: OptionAccessError) -> GuestError {
     match &e {
         OptionAccessError::Option(o) => error(o.error_code(), e.to_string()),
+        OptionAccessError::Quota(_) => error(ErrorCode::NoSpace, e.to_string()),
         OptionAccessError::Persist(_) => error(ErrorCode::Io, e.to_string()),
     }
 }

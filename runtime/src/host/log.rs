@@ -1,5 +1,5 @@
 //! `wasmgr:mgr/log`: module log lines, filtered by the module's `log_level`, cut to
-//! [`limits::LOG_LINE_BYTES`] and rate limited.
+//! [`limits::LOG_LINE_BYTES`], escaped ([`crate::sanitize`]) and rate limited.
 
 use super::ModuleCtx;
 use crate::bindings::Level;
@@ -14,21 +14,8 @@ impl Host for ModuleCtx {
         if level == Level::Critical
             && let Some(p) = message.strip_prefix(PANIC_PREFIX)
         {
-            self.last_panic = Some(truncate(p, limits::LOG_LINE_BYTES).to_owned());
+            self.last_panic = Some(crate::sanitize::line(p, limits::LOG_LINE_BYTES));
         }
-        self.env
-            .log(level, truncate(&message, limits::LOG_LINE_BYTES));
+        self.env.log(level, &message);
     }
-}
-
-/// `s` cut to at most `max` bytes, on a character boundary.
-pub(crate) fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }

@@ -5,7 +5,11 @@ use super::{ModuleCtx, error};
 use crate::bindings::wasmgr::mgr::store::Host;
 use crate::bindings::{ErrorCode, GuestError};
 use crate::limits;
+use crate::module_env::StoreWriteError;
 use crate::persist::{PersistError, Space};
+
+/// Bytes of a store key (without the module's `mgr/<module>/` prefix).
+const KEY_BYTES: usize = 1024;
 
 fn io(e: PersistError) -> GuestError {
     error(ErrorCode::Io, e.to_string())
@@ -13,49 +17,37 @@ fn io(e: PersistError) -> GuestError {
 
 impl ModuleCtx {
     fn kv_prefix(&self) -> String {
-        format!("mgr/{}/", self.env.name)
+        self.env.key_prefix()
     }
 
     fn check_key(&self, key: &str) -> Result<(), GuestError> {
-        if key.is_empty() || key.len() > 1024 {
+        if key.is_empty() || key.len() > KEY_BYTES {
             return Err(error(
                 ErrorCode::Invalid,
-                "a store key must be 1 to 1024 bytes long",
+                format!("a store key must be 1 to {KEY_BYTES} bytes long"),
             ));
         }
         Ok(())
     }
 
     fn kv_set(&mut self, full_key: &str, value: Option<&str>) -> Result<(), GuestError> {
-        let persist = &self.env.persist;
-        if let Some(v) = value {
-            if v.len() > limits::KV_VALUE_BYTES {
-                return Err(error(
-                    ErrorCode::TooBig,
-                    format!(
-                        "value of {} bytes for '{full_key}' is over the limit of {} bytes per value: split it over several keys",
-                        v.len(),
-                        limits::KV_VALUE_BYTES
-                    ),
-                ));
-            }
-            let old = persist.get(Space::Kv, full_key).map_err(io)?;
-            let (keys, bytes) = persist.usage(Space::Kv, &self.kv_prefix()).map_err(io)?;
-            let new_keys = keys + u64::from(old.is_none());
-            let old_bytes = old.map_or(0, |o| (full_key.len() + o.len()) as u64);
-            let new_bytes = bytes - old_bytes.min(bytes) + (full_key.len() + v.len()) as u64;
-            let l = &self.env.limits;
-            if new_keys > l.kv_keys || new_bytes > l.kv_total_bytes {
-                return Err(error(
-                    ErrorCode::NoSpace,
-                    format!(
-                        "module '{}' KV quota is full ({keys} of {} keys, {bytes} of {} bytes): delete keys first",
-                        self.env.name, l.kv_keys, l.kv_total_bytes
-                    ),
-                ));
-            }
+        if let Some(v) = value
+            && v.len() > limits::KV_VALUE_BYTES
+        {
+            return Err(error(
+                ErrorCode::TooBig,
+                format!(
+                    "a value of {} bytes is over the limit of {} bytes per value: split it over several keys",
+                    v.len(),
+                    limits::KV_VALUE_BYTES
+                ),
+            ));
         }
-        persist.set(Space::Kv, full_key, value).map_err(io)
+        match self.env.write_accounted(Space::Kv, full_key, value) {
+            Ok(()) => Ok(()),
+            Err(StoreWriteError::Quota(q)) => Err(error(ErrorCode::NoSpace, q.to_string())),
+            Err(StoreWriteError::Persist(e)) => Err(io(e)),
+        }
     }
 }
 
@@ -75,6 +67,12 @@ impl Host for ModuleCtx {
     }
 
     fn get_prefix(&mut self, prefix: String) -> Result<Vec<(String, String)>, GuestError> {
+        if prefix.len() > KEY_BYTES {
+            return Err(error(
+                ErrorCode::Invalid,
+                format!("a store key prefix must be at most {KEY_BYTES} bytes long"),
+            ));
+        }
         let base = self.kv_prefix();
         let rows = self
             .env

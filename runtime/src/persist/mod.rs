@@ -15,6 +15,9 @@ pub enum Space {
     Kv,
     /// Whether each module is enabled, keyed by module name (`true`/`false`).
     Modules,
+    /// Which module first served each command prefix, keyed by prefix: that module keeps it
+    /// against newcomers, whatever order modules load in.
+    Claims,
 }
 
 /// A storage failure. The message says where the store lives, so the operator can look.
@@ -31,6 +34,8 @@ pub trait Persistence: Send + Sync + 'static {
     fn set(&self, space: Space, key: &str, value: Option<&str>) -> Result<(), PersistError>;
     /// Every key starting with `prefix`, with its value, in key order.
     fn list(&self, space: Space, prefix: &str) -> Result<Vec<(String, String)>, PersistError>;
+    /// The length in bytes of `key`'s value, if it has one, without reading the value.
+    fn value_len(&self, space: Space, key: &str) -> Result<Option<u64>, PersistError>;
     /// How many keys start with `prefix` and how many bytes (keys plus values) they hold.
     fn usage(&self, space: Space, prefix: &str) -> Result<(u64, u64), PersistError>;
     /// Apply several writes atomically (all or none).

@@ -12,6 +12,37 @@ use super::{PersistError, Persistence, Space};
 pub struct SqliteStore {
     path: PathBuf,
     conn: Mutex<Connection>,
+    /// Writes so far, to look for space to give back every [`RECLAIM_EVERY`] writes.
+    writes: std::sync::atomic::AtomicU64,
+}
+
+/// SQLite's `auto_vacuum` value for incremental vacuum.
+const INCREMENTAL: i64 = 2;
+/// Bytes of WAL kept after a checkpoint; the rest is truncated.
+const WAL_KEEP_BYTES: i64 = 4 << 20;
+/// Free pages that make a write look for space to give back.
+const RECLAIM_PAGES: i64 = 256;
+/// Pages one reclaim returns at most, so that it holds the connection only briefly.
+const RECLAIM_MAX_PAGES: i64 = 4096;
+/// How often (in writes) a write that deletes nothing also looks for space to give back: an
+/// overwrite with a smaller value frees pages too.
+const RECLAIM_EVERY: u64 = 32;
+
+/// Gives freed pages back to the file system and truncates the WAL, when enough pages are
+/// free to be worth it. Bounded by [`RECLAIM_MAX_PAGES`]. Runs after a write has committed,
+/// so a failure here is only logged: the write stands.
+fn reclaim(c: &Connection) {
+    let run = || -> rusqlite::Result<()> {
+        let free: i64 = c.pragma_query_value(None, "freelist_count", |r| r.get(0))?;
+        if free < RECLAIM_PAGES {
+            return Ok(());
+        }
+        c.execute_batch(&format!("PRAGMA incremental_vacuum({RECLAIM_MAX_PAGES});"))?;
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    };
+    if let Err(e) = run() {
+        tracing::warn!(error = %e, "cannot give freed database pages back; will try again");
+    }
 }
 
 fn table(space: Space) -> &'static str {
@@ -19,6 +50,7 @@ fn table(space: Space) -> &'static str {
         Space::Config => "config",
         Space::Kv => "kv",
         Space::Modules => "modules",
+        Space::Claims => "claims",
     }
 }
 
@@ -35,11 +67,24 @@ impl SqliteStore {
         let conn = Connection::open(&path).map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;
+        // Deleted data gives its space back: freed pages are returned to the file system by
+        // `reclaim` (incremental vacuum), and the WAL is truncated after checkpoints. A
+        // database made before this setting is vacuumed once to take it up.
+        let auto_vacuum: i64 = conn
+            .pragma_query_value(None, "auto_vacuum", |r| r.get(0))
+            .map_err(err)?;
+        if auto_vacuum != INCREMENTAL {
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+                .map_err(err)?;
+            conn.execute_batch("VACUUM").map_err(err)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES)
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
-        for t in ["config", "kv", "modules"] {
+        for t in ["config", "kv", "modules", "claims"] {
             conn.execute(
                 &format!("CREATE TABLE IF NOT EXISTS {t} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID"),
                 [],
@@ -49,6 +94,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             path,
             conn: Mutex::new(conn),
+            writes: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -104,6 +150,10 @@ impl Persistence for SqliteStore {
                     .prepare_cached(&format!("DELETE FROM {} WHERE key = ?1", table(space)))?
                     .execute(params![key])?,
             };
+            let n = self.writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if value.is_none() || n.is_multiple_of(RECLAIM_EVERY) {
+                reclaim(c);
+            }
             Ok(())
         })
     }
@@ -126,6 +176,18 @@ impl Persistence for SqliteStore {
                     .query_map(params![prefix], map)?
                     .collect(),
             }
+        })
+    }
+
+    fn value_len(&self, space: Space, key: &str) -> Result<Option<u64>, PersistError> {
+        self.with(|c| {
+            c.prepare_cached(&format!(
+                "SELECT length(CAST(value AS BLOB)) FROM {} WHERE key = ?1",
+                table(space)
+            ))?
+            .query_row(params![key], |r| r.get::<_, i64>(0))
+            .optional()
+            .map(|n| n.map(|n| n.max(0) as u64))
         })
     }
 
@@ -156,7 +218,9 @@ impl Persistence for SqliteStore {
                     None => tx.execute(&format!("DELETE FROM {} WHERE key = ?1", table(space)), params![k])?,
                 };
             }
-            tx.commit()
+            tx.commit()?;
+            reclaim(c);
+            Ok(())
         })
     }
 }
