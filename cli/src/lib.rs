@@ -5,6 +5,7 @@
 //! subscriber.
 
 mod admin;
+mod alloc;
 mod client;
 mod http;
 mod serve;
@@ -32,6 +33,7 @@ pub(crate) fn default_data_dir() -> PathBuf {
 /// Run the command line `args` (without the program name); returns the exit code.
 pub fn main(args: Vec<String>) -> i32 {
     if args.first().map(String::as_str) == Some("serve") {
+        alloc::give_memory_back();
         return serve::main(&args[1..]);
     }
     client::main(args)

@@ -65,6 +65,17 @@ pub const LOG_LINE_BYTES: usize = 4096;
 /// lines over the rate are dropped and counted. Stops log flooding by rate.
 pub const LOG_LINES_PER_SEC: u32 = 200;
 
+/// Bytes per second a module may write to the store (KV values and options, deletes counted
+/// at the size they free), in a bucket that holds one second's worth. Every write is made
+/// durable through one connection, so a module writing large values back to back would
+/// otherwise keep every other module's writes waiting behind its own; past the budget a write
+/// is refused with `again` (EAGAIN) and says when to retry.
+pub const STORE_WRITE_BYTES_PER_SEC: u64 = 2 << 20;
+
+/// What a store write costs in [`STORE_WRITE_BYTES_PER_SEC`] besides its bytes: each write is
+/// a transaction of its own.
+pub const STORE_WRITE_COST_BYTES: u64 = 512;
+
 /// Bytes of one KV value. Stops one key from holding an unbounded blob.
 pub const KV_VALUE_BYTES: usize = 1 << 20;
 

@@ -268,6 +268,17 @@ impl Loader {
         name: &str,
         path: &Path,
     ) -> Result<(Arc<LoadedModule>, Instance), LoadError> {
+        self.load_then(name, path, || {})
+    }
+
+    /// [`Loader::load`], calling `compiled` once the module's code is compiled and linked,
+    /// before any of its code runs (instantiation and `describe`).
+    pub fn load_then(
+        &self,
+        name: &str,
+        path: &Path,
+        compiled: impl FnOnce(),
+    ) -> Result<(Arc<LoadedModule>, Instance), LoadError> {
         let started = Instant::now();
         let bytes = read_component(path)?;
         let digest = cache::digest(&bytes);
@@ -279,6 +290,7 @@ impl Loader {
             .instantiate_pre(&component)
             .and_then(MgrModulePre::new)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        compiled();
         let s = &self.services;
         let env = ModuleEnv::new(
             name,

@@ -57,6 +57,8 @@ pub struct ModuleEnv {
     /// module's data. `None` until first needed, or after an operator wrote to the module's
     /// keys directly ([`ModuleEnv::invalidate_usage`]).
     usage: Mutex<Option<StoreUsage>>,
+    /// The store write budget: (when last refilled, bytes left).
+    write_bucket: Mutex<(Instant, u64)>,
 }
 
 /// A failure reading or writing an option.
@@ -156,6 +158,7 @@ impl ModuleEnv {
             log_bucket: Mutex::new((Instant::now(), 0)),
             active: AtomicBool::new(true),
             usage: Mutex::new(None),
+            write_bucket: Mutex::new((Instant::now(), limits_write_budget())),
         };
         env.refresh_log_level();
         Ok(env)
@@ -258,6 +261,30 @@ impl ModuleEnv {
         Ok(self.usage_guard()?.unwrap_or_default())
     }
 
+    /// Take `bytes` (plus the per-write cost) from the module's store write budget
+    /// ([`crate::limits::STORE_WRITE_BYTES_PER_SEC`]); if it has not that much left, how long
+    /// until it will.
+    pub fn spend_write_budget(&self, bytes: u64) -> Result<(), std::time::Duration> {
+        let cost = bytes.saturating_add(crate::limits::STORE_WRITE_COST_BYTES);
+        let rate = limits_write_budget();
+        let mut bucket = self.write_bucket.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let refill = (now.duration_since(bucket.0).as_secs_f64() * rate as f64) as u64;
+        if refill > 0 {
+            *bucket = (now, bucket.1.saturating_add(refill).min(rate));
+        }
+        // A single write larger than the whole bucket still goes through once it is full.
+        let needed = cost.min(rate);
+        if bucket.1 >= needed {
+            bucket.1 -= needed;
+            return Ok(());
+        }
+        let missing = needed - bucket.1;
+        Err(std::time::Duration::from_secs_f64(
+            missing as f64 / rate as f64,
+        ))
+    }
+
     /// Forget the counted usage: an operator changed the module's keys behind its back.
     pub fn invalidate_usage(&self) {
         *self.usage.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -355,6 +382,10 @@ impl ModuleEnv {
     pub fn deactivate(&self) {
         self.active.store(false, Ordering::Release);
     }
+}
+
+fn limits_write_budget() -> u64 {
+    crate::limits::STORE_WRITE_BYTES_PER_SEC
 }
 
 fn require_declared(set: &OptionSet, name: &str) -> Result<(), OptionError> {

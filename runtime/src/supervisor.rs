@@ -1,13 +1,17 @@
 //! The supervisor: owns every module's lifecycle state and is the only code that changes it.
 //!
 //! ```text
-//!                ┌─ load fails ───────────────────────▶ Failed{reason, since}
-//! Discovered ────┼─ load, enabled ──▶ Running ─ trap×N ─▶ Failed     ▲
-//!                └─ load, disabled ─▶ Disabled             │ trap   │
-//!                                        ▲        Running ◀┘ restart │
-//!  Running / Failed ─── disable ─────────┘                          │
-//!  Disabled / Failed ── enable (reloads the file) ─▶ Running ───────┘
+//!                                ┌─ load fails ──────▶ Failed{reason, since}
+//! Discovered ──▶ Loading ────────┼─ enabled ─▶ Running ─ trap×N ─▶ Failed ◀──┐
+//!                                └─ disabled ─▶ Disabled      │ trap         │
+//!                                                 ▲    Running ◀┘ restart    │
+//!  Running / Failed ─── disable ──────────────────┘                          │
+//!  Disabled / Failed ── enable (Loading: reads the file again) ─▶ Running ───┘
 //! ```
+//!
+//! At start-up every module loads in parallel; once all are compiled, start-up waits at most
+//! [`DESCRIBE_WAIT`] for their own code (instantiation and `describe`), and a module still
+//! in it starts on its own when it finishes, so one slow module does not hold up the daemon.
 //!
 //! A trap restarts the module's instance (the first immediately, later ones after a doubling
 //! backoff); [`limits::TRAPS_BEFORE_FAILED`] traps within [`limits::TRAP_WINDOW`] mark it
@@ -15,7 +19,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::sync::mpsc::{self, RecvTimeoutError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -38,6 +42,8 @@ pub const CALLER_WAIT: Duration = Duration::from_secs(60);
 pub enum ModuleState {
     /// Its file was found; not loaded yet.
     Discovered,
+    /// Its file is being loaded (compiled, instantiated, described).
+    Loading,
     /// An instance runs and serves its commands.
     Running,
     /// Stopped by the host: it could not load, or it trapped too often.
@@ -56,6 +62,7 @@ impl ModuleState {
     pub fn name(&self) -> &'static str {
         match self {
             ModuleState::Discovered => "discovered",
+            ModuleState::Loading => "loading",
             ModuleState::Running => "running",
             ModuleState::Failed { .. } => "failed",
             ModuleState::Disabled => "disabled",
@@ -150,6 +157,55 @@ const REASON_BYTES: usize = 2048;
 /// How many modules load at once at start-up.
 const LOAD_THREADS: usize = 16;
 
+/// How long start-up waits for modules' own code (instantiation and `describe`) once every
+/// module is compiled. Modules still running it then start on their own when they finish,
+/// within their load deadline: one slow module does not hold up the daemon.
+pub const DESCRIBE_WAIT: Duration = Duration::from_secs(2);
+
+/// A start-up load's progress.
+enum LoadEvent {
+    /// The named module's code is compiled (or needed no compiling).
+    Compiled(String),
+    /// The named module's load ended.
+    Done(String, bool, u64, Attempt),
+}
+
+/// Wait for the start-up loads on `events`: every compile (host work, bounded by the file
+/// size limit), then the modules' own code for at most [`DESCRIBE_WAIT`]. The loads that
+/// ended, and how many are still running.
+fn collect_loads(
+    events: &mpsc::Receiver<LoadEvent>,
+    total: usize,
+) -> (Vec<(String, bool, u64, Attempt)>, usize) {
+    let mut done = Vec::with_capacity(total);
+    // Modules past compiling: compiled, or ended (an unreadable file never compiles).
+    let mut past_compile = std::collections::HashSet::with_capacity(total);
+    let mut deadline: Option<Instant> = None;
+    while done.len() < total {
+        if deadline.is_none() && past_compile.len() >= total {
+            deadline = Some(Instant::now() + DESCRIBE_WAIT);
+        }
+        let event = match deadline {
+            None => events.recv().ok(),
+            Some(d) => events
+                .recv_timeout(d.saturating_duration_since(Instant::now()))
+                .ok(),
+        };
+        match event {
+            Some(LoadEvent::Compiled(name)) => {
+                past_compile.insert(name);
+            }
+            Some(LoadEvent::Done(name, run, generation, attempt)) => {
+                past_compile.insert(name.clone());
+                done.push((name, run, generation, attempt));
+            }
+            None => break,
+        }
+    }
+    let late = total - done.len();
+    (done, late)
+}
+
 /// What starting a module loads: taken from its slot under the lock, used without it.
 struct Begun {
     generation: u64,
@@ -240,7 +296,10 @@ impl Supervisor {
                 begun.push((name.clone(), run, b));
             }
         }
-        let attempts = self.load_all(&begun);
+        let total = begun.len();
+        let events = self.spawn_loads(begun);
+        let (mut attempts, late) = collect_loads(&events, total);
+        attempts.sort_by(|a, b| a.0.cmp(&b.0));
         let candidates: Vec<(&str, &LoadedModule)> = attempts
             .iter()
             .filter_map(|(name, run, _, attempt)| match attempt {
@@ -254,47 +313,81 @@ impl Supervisor {
             // A module that fails to start is marked failed; the others still start.
             let _ = self.finish(&name, generation, attempt, run, refused.remove(&name));
         }
+        if late > 0 {
+            self.finish_late(events, late);
+        }
         Ok(())
     }
 
-    /// Load the modules of `begun` on up to [`LOAD_THREADS`] threads; each result with its
-    /// name, whether it should run, and the slot generation it was begun at.
-    fn load_all(&self, begun: &[(String, bool, Begun)]) -> Vec<(String, bool, u64, Attempt)> {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let results = Mutex::new(Vec::with_capacity(begun.len()));
-        let work = || {
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((name, run, b)) = begun.get(i) else {
-                    break;
-                };
-                let attempt = self.attempt(name, b.loaded.clone(), &b.path, *run);
-                results.lock().unwrap_or_else(|p| p.into_inner()).push((
-                    name.clone(),
-                    *run,
-                    b.generation,
-                    attempt,
-                ));
+    /// Load the modules of `begun` on up to [`LOAD_THREADS`] threads, reporting each one's
+    /// progress on the returned channel.
+    fn spawn_loads(&self, begun: Vec<(String, bool, Begun)>) -> mpsc::Receiver<LoadEvent> {
+        let (tx, rx) = mpsc::channel();
+        let threads = begun.len().clamp(1, LOAD_THREADS);
+        let queue = Arc::new(Mutex::new(VecDeque::from(begun)));
+        let work = {
+            let me = self.me.clone();
+            let queue = queue.clone();
+            move |tx: mpsc::Sender<LoadEvent>| {
+                let Some(sup) = me.upgrade() else { return };
+                loop {
+                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+                    let Some((name, run, b)) = next else { break };
+                    let compiled = || {
+                        let _ = tx.send(LoadEvent::Compiled(name.clone()));
+                    };
+                    let attempt = sup.attempt_then(&name, b.loaded, &b.path, run, compiled);
+                    if tx
+                        .send(LoadEvent::Done(name, run, b.generation, attempt))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
             }
         };
-        std::thread::scope(|scope| {
-            let threads = begun.len().clamp(1, LOAD_THREADS);
-            let spawned = (1..threads)
-                .filter(|_| {
-                    std::thread::Builder::new()
-                        .name("module-load".into())
-                        // describe runs guest code on this stack, as on a worker's.
-                        .stack_size(crate::pool::WORKER_STACK)
-                        .spawn_scoped(scope, work)
-                        .is_ok()
-                })
-                .count();
-            tracing::debug!(threads = spawned + 1, "loading modules");
-            work();
-        });
-        let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
-        results.sort_by(|a, b| a.0.cmp(&b.0));
-        results
+        let mut spawned = 0;
+        for _ in 0..threads {
+            let (work, tx) = (work.clone(), tx.clone());
+            let thread = std::thread::Builder::new()
+                .name("module-load".into())
+                // describe runs guest code on this stack, as on a worker's.
+                .stack_size(crate::pool::WORKER_STACK)
+                .spawn(move || work(tx));
+            spawned += usize::from(thread.is_ok());
+        }
+        if spawned == 0 {
+            // No thread could be started: load here, one after another.
+            work(tx);
+        }
+        rx
+    }
+
+    /// Start modules that were still loading when start-up went on without them, as each
+    /// finishes: as an operator's enable would, against the commands already handed out.
+    fn finish_late(&self, events: mpsc::Receiver<LoadEvent>, mut left: usize) {
+        tracing::warn!(
+            modules = left,
+            "modules still loading after {} s; they start when loaded",
+            DESCRIBE_WAIT.as_secs()
+        );
+        let me = self.me.clone();
+        let spawned = std::thread::Builder::new()
+            .name("module-load-late".into())
+            .spawn(move || {
+                while left > 0 {
+                    let Ok(event) = events.recv() else { break };
+                    if let LoadEvent::Done(name, run, generation, attempt) = event {
+                        left -= 1;
+                        if let Some(sup) = me.upgrade() {
+                            let _ = sup.finish(&name, generation, attempt, run, None);
+                        }
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot wait for the modules still loading: {e}");
+        }
     }
 
     /// Which of `candidates` (loaded, wanted, able to run) may not start because another
@@ -421,6 +514,9 @@ impl Supervisor {
         slot.generation += 1;
         slot.traps.clear();
         slot.client_traps.clear();
+        if slot.loaded.is_none() {
+            slot.state = ModuleState::Loading;
+        }
         Ok(Some(Begun {
             generation: slot.generation,
             loaded: slot.loaded.clone(),
@@ -437,19 +533,34 @@ impl Supervisor {
         path: &Path,
         run: bool,
     ) -> Attempt {
-        match loaded {
-            Some(m) if run => self
+        self.attempt_then(name, loaded, path, run, || {})
+    }
+
+    /// [`Supervisor::attempt`], calling `compiled` once no more compiling is left to do,
+    /// before the module's own code runs.
+    fn attempt_then(
+        &self,
+        name: &str,
+        loaded: Option<Arc<LoadedModule>>,
+        path: &Path,
+        run: bool,
+        compiled: impl FnOnce(),
+    ) -> Attempt {
+        let Some(m) = loaded else {
+            return self
                 .loader
-                .instantiate(&m)
-                .map(|i| (m, Some(i)))
-                .map_err(|t| format!("instantiate {t}")),
-            Some(m) => Ok((m, None)),
-            None => self
-                .loader
-                .load(name, path)
+                .load_then(name, path, compiled)
                 .map(|(m, i)| (m, Some(i)))
-                .map_err(|e| e.to_string()),
+                .map_err(|e| e.to_string());
+        };
+        compiled();
+        if !run {
+            return Ok((m, None));
         }
+        self.loader
+            .instantiate(&m)
+            .map(|i| (m, Some(i)))
+            .map_err(|t| format!("instantiate {t}"))
     }
 
     /// The last step: record the outcome in the slot, if it is still at `generation`, and
@@ -849,7 +960,7 @@ impl Supervisor {
     pub fn enabled(&self, m: &ModuleSummary) -> bool {
         match m.state {
             ModuleState::Running => true,
-            ModuleState::Failed { .. } => self.wanted(&m.name),
+            ModuleState::Failed { .. } | ModuleState::Loading => self.wanted(&m.name),
             ModuleState::Discovered | ModuleState::Disabled => false,
         }
     }

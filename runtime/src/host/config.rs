@@ -13,6 +13,18 @@ fn guest(e: OptionAccessError) -> GuestError {
     }
 }
 
+/// Charge an option write to the module's store write budget.
+fn spend(ctx: &ModuleCtx, key: &str, value: &Option<OptionValue>) -> Result<(), GuestError> {
+    let len = match value {
+        Some(OptionValue::Str(s)) => s.len(),
+        Some(_) => 24,
+        None => 0,
+    };
+    ctx.env
+        .spend_write_budget((key.len() + len) as u64)
+        .map_err(super::store::over_budget)
+}
+
 impl Host for ModuleCtx {
     fn get_module_option(&mut self, key: String) -> Result<Option<OptionValue>, GuestError> {
         self.env.option(&key, false).map_err(guest)
@@ -23,6 +35,7 @@ impl Host for ModuleCtx {
         key: String,
         value: Option<OptionValue>,
     ) -> Result<(), GuestError> {
+        spend(self, &key, &value)?;
         self.env.set_option(&key, value, false).map_err(guest)
     }
 
@@ -38,6 +51,7 @@ impl Host for ModuleCtx {
         key: String,
         value: Option<OptionValue>,
     ) -> Result<(), GuestError> {
+        spend(self, &key, &value)?;
         self.env.set_option(&key, value, true).map_err(guest)
     }
 }

@@ -15,6 +15,18 @@ fn io(e: PersistError) -> GuestError {
     error(ErrorCode::Io, e.to_string())
 }
 
+/// The error for a write over the module's store write budget.
+pub(crate) fn over_budget(wait: std::time::Duration) -> GuestError {
+    error(
+        ErrorCode::Again,
+        format!(
+            "the module's store write budget of {} bytes per second is used up: retry in {} ms",
+            limits::STORE_WRITE_BYTES_PER_SEC,
+            wait.as_millis().max(1)
+        ),
+    )
+}
+
 impl ModuleCtx {
     fn kv_prefix(&self) -> String {
         self.env.key_prefix()
@@ -42,6 +54,10 @@ impl ModuleCtx {
                     limits::KV_VALUE_BYTES
                 ),
             ));
+        }
+        let bytes = (full_key.len() + value.map_or(0, str::len)) as u64;
+        if let Err(wait) = self.env.spend_write_budget(bytes) {
+            return Err(over_budget(wait));
         }
         match self.env.write_accounted(Space::Kv, full_key, value) {
             Ok(()) => Ok(()),

@@ -11,19 +11,58 @@ use super::{PersistError, Persistence, Space};
 /// The embedded, single-node, durable store.
 pub struct SqliteStore {
     path: PathBuf,
+    /// The connection that writes. Writes are serialised through it, in turn ([`Turns`]).
     conn: Mutex<Connection>,
+    /// A connection that only reads: in WAL mode it reads the last committed state while a
+    /// write is being made durable, so reads never wait behind another module's writes.
+    reader: Mutex<Connection>,
     /// Writes so far, to look for space to give back every [`RECLAIM_EVERY`] writes.
     writes: std::sync::atomic::AtomicU64,
+    /// Who uses the connection next: first come, first served.
+    turns: Turns,
+}
+
+/// A first-come, first-served queue for the connection (a ticket lock): `std`'s mutex lets a
+/// thread that releases it take it straight back, so one busy writer could starve the rest.
+#[derive(Default)]
+struct Turns {
+    /// (next ticket to hand out, ticket being served)
+    state: Mutex<(u64, u64)>,
+    cv: std::sync::Condvar,
+}
+
+/// A caller's turn; the next caller's begins when it is dropped.
+struct Turn<'a>(&'a Turns);
+
+impl Turns {
+    fn take(&self) -> Turn<'_> {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let ticket = st.0;
+        st.0 += 1;
+        while st.1 != ticket {
+            st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+        Turn(self)
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut st = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.1 += 1;
+        drop(st);
+        self.0.cv.notify_all();
+    }
 }
 
 /// SQLite's `auto_vacuum` value for incremental vacuum.
 const INCREMENTAL: i64 = 2;
 /// Bytes of WAL kept after a checkpoint; the rest is truncated.
-const WAL_KEEP_BYTES: i64 = 4 << 20;
+const WAL_KEEP_BYTES: i64 = 1 << 20;
 /// Free pages that make a write look for space to give back.
 const RECLAIM_PAGES: i64 = 256;
 /// Pages one reclaim returns at most, so that it holds the connection only briefly.
-const RECLAIM_MAX_PAGES: i64 = 4096;
+const RECLAIM_MAX_PAGES: i64 = 1024;
 /// How often (in writes) a write that deletes nothing also looks for space to give back: an
 /// overwrite with a smaller value frees pages too.
 const RECLAIM_EVERY: u64 = 32;
@@ -37,8 +76,15 @@ fn reclaim(c: &Connection) {
         if free < RECLAIM_PAGES {
             return Ok(());
         }
-        c.execute_batch(&format!("PRAGMA incremental_vacuum({RECLAIM_MAX_PAGES});"))?;
-        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        // Each step of this pragma frees one page: step it to the end.
+        let mut stmt = c.prepare(&format!("PRAGMA incremental_vacuum({RECLAIM_MAX_PAGES})"))?;
+        let mut rows = stmt.query([])?;
+        while rows.next()?.is_some() {}
+        drop(rows);
+        drop(stmt);
+        // The file shrinks once the vacuum is checkpointed; a passive checkpoint waits for
+        // nobody, and `journal_size_limit` then truncates the WAL.
+        c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
     };
     if let Err(e) = run() {
         tracing::warn!(error = %e, "cannot give freed database pages back; will try again");
@@ -91,10 +137,20 @@ impl SqliteStore {
             )
             .map_err(err)?;
         }
+        let reader = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
+        reader
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
         Ok(SqliteStore {
             path,
             conn: Mutex::new(conn),
+            reader: Mutex::new(reader),
             writes: std::sync::atomic::AtomicU64::new(0),
+            turns: Turns::default(),
         })
     }
 
@@ -106,6 +162,9 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<R>,
     ) -> Result<R, PersistError> {
+        // In turn: a caller that writes back to back (a module flooding its store) cannot
+        // keep taking the connection ahead of callers already waiting for it.
+        let _turn = self.turns.take();
         // A poisoned lock only means another thread panicked mid-call; SQLite's own
         // transactions keep the data consistent, so the connection is still usable.
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
@@ -125,9 +184,19 @@ fn prefix_end(prefix: &str) -> Option<String> {
     None
 }
 
+impl SqliteStore {
+    fn read<R>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, PersistError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        f(&conn).map_err(|e| self.err(e))
+    }
+}
+
 impl Persistence for SqliteStore {
     fn get(&self, space: Space, key: &str) -> Result<Option<String>, PersistError> {
-        self.with(|c| {
+        self.read(|c| {
             c.prepare_cached(&format!(
                 "SELECT value FROM {} WHERE key = ?1",
                 table(space)
@@ -159,7 +228,7 @@ impl Persistence for SqliteStore {
     }
 
     fn list(&self, space: Space, prefix: &str) -> Result<Vec<(String, String)>, PersistError> {
-        self.with(|c| {
+        self.read(|c| {
             let t = table(space);
             let map = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
             match prefix_end(prefix) {
@@ -180,7 +249,7 @@ impl Persistence for SqliteStore {
     }
 
     fn value_len(&self, space: Space, key: &str) -> Result<Option<u64>, PersistError> {
-        self.with(|c| {
+        self.read(|c| {
             c.prepare_cached(&format!(
                 "SELECT length(CAST(value AS BLOB)) FROM {} WHERE key = ?1",
                 table(space)
@@ -192,7 +261,7 @@ impl Persistence for SqliteStore {
     }
 
     fn usage(&self, space: Space, prefix: &str) -> Result<(u64, u64), PersistError> {
-        self.with(|c| {
+        self.read(|c| {
             let t = table(space);
             let end = prefix_end(prefix).unwrap_or_else(|| "\u{10FFFF}".repeat(2));
             c.prepare_cached(&format!(
