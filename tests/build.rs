@@ -2,6 +2,10 @@
 //! (wasmtime's test-programs pattern): the example modules (`modules/`) and the test guests
 //! (`tests/guests/`), for `wasm32-wasip2`, into `<repo>/target/wasm`.
 //!
+//! The hand-written components of `tests/guests-wat/` (component text format, for shapes no
+//! guest toolchain produces on purpose) are turned into binary with the `wat` crate, into
+//! `<repo>/target/wasm` too.
+//!
 //! It then writes `$OUT_DIR/guests.rs`: one `pub(crate) const <NAME>: &str` per component,
 //! holding the absolute path of its `.wasm`. A guest that no test uses is a `dead_code` warning,
 //! which `clippy -D warnings` turns into an error: every guest must be tested.
@@ -31,9 +35,13 @@ const WORKSPACES: &[(&str, &[&str])] = &[
             "bigout",
             "crashloop",
             "kvprobe",
+            "rogue",
         ],
     ),
 ];
+
+/// The hand-written components: `tests/guests-wat/<name>.wat`.
+const WAT_GUESTS: &[&str] = &["multimem"];
 
 const TARGET: &str = "wasm32-wasip2";
 
@@ -62,6 +70,19 @@ fn main() {
             "the guest build did not produce {}",
             wasm.display()
         );
+        writeln!(
+            consts,
+            "pub(crate) const {}: &str = {:?};",
+            name.to_uppercase(),
+            wasm.display().to_string()
+        )
+        .unwrap();
+    }
+    for name in WAT_GUESTS {
+        let wat = repo.join("tests/guests-wat").join(format!("{name}.wat"));
+        let binary = wat::parse_file(&wat).unwrap_or_else(|e| panic!("{e}"));
+        let wasm = target_dir.join(format!("{name}.wasm"));
+        fs::write(&wasm, binary).unwrap();
         writeln!(
             consts,
             "pub(crate) const {}: &str = {:?};",
@@ -147,6 +168,9 @@ fn rerun_if_changed(repo: &Path) {
             paths.push(ws.join(member).join("Cargo.toml"));
             paths.push(ws.join(member).join("src"));
         }
+    }
+    for name in WAT_GUESTS {
+        paths.push(repo.join("tests/guests-wat").join(format!("{name}.wat")));
     }
     for path in paths {
         println!("cargo:rerun-if-changed={}", path.display());

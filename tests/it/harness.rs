@@ -94,9 +94,23 @@ impl Modules {
         self
     }
 
+    /// Add a copy of `guest` as `<name>.wasm`: another module built from the same component
+    /// (the `rogue` guest takes its name from its script, see [`script_key`]).
+    pub(crate) fn named(self, guest: &str, name: &str) -> Modules {
+        fs::copy(guest, self.dir.path().join(format!("{name}.wasm"))).unwrap();
+        self
+    }
+
     pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
+}
+
+/// The config-key holding a module's script: the `rogue` guest reads its store key `script` in
+/// `describe`, so a script set here takes effect the next time the module loads (an enable, a
+/// daemon start).
+pub(crate) fn script_key(module: &str) -> String {
+    format!("mgr/{module}/script")
 }
 
 /// What a CLI invocation returned.
@@ -335,6 +349,25 @@ impl Daemon {
             .clone()
     }
 
+    /// Set `module`'s script (see [`script_key`]); it takes effect when the module next loads.
+    #[track_caller]
+    pub(crate) fn set_script(&self, module: &str, script: &Value) {
+        self.run_with_stdin(
+            &["config-key", "set", &script_key(module), "-i", "-"],
+            Some(&script.to_string()),
+        )
+        .ok();
+    }
+
+    /// Set `module`'s script, then load the module afresh (`module disable`, whose outcome is
+    /// ignored, then `module enable`); what the enable returned.
+    #[track_caller]
+    pub(crate) fn load_script(&self, module: &str, script: &Value) -> Out {
+        self.set_script(module, script);
+        let _ = self.run(&["module", "disable", module]);
+        self.run(&["module", "enable", module])
+    }
+
     /// Stop the daemon with SIGTERM, as an operator or a service manager does, and wait for
     /// it to exit: commands in progress get their replies, then every module shuts down.
     pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
@@ -378,7 +411,7 @@ pub(crate) struct Host {
     // Dropped before the directories it uses.
     pub manager: Manager,
     pub modules: Modules,
-    _data: TempDir,
+    data: TempDir,
 }
 
 impl Host {
@@ -411,7 +444,7 @@ impl Host {
         Host {
             manager,
             modules,
-            _data: data,
+            data,
         }
     }
 
@@ -466,6 +499,46 @@ impl Host {
             "{words:?}: expected errno {errno}, got {reply:#?}"
         );
         reply.stderr
+    }
+
+    /// The host's data directory.
+    pub(crate) fn data(&self) -> &Path {
+        self.data.path()
+    }
+
+    /// The row of `module` in `module ls` as JSON.
+    #[track_caller]
+    pub(crate) fn module_row(&self, module: &str) -> Value {
+        let reply = self.request(&["module", "ls"], Some("json"), "");
+        assert_eq!(reply.retval, 0, "module ls: {reply:#?}");
+        let list: Value = serde_json::from_str(&reply.stdout).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == module)
+            .unwrap_or_else(|| panic!("no {module} in {list}"))
+            .clone()
+    }
+
+    /// Set `module`'s script (see [`script_key`]) with `config-key set`, the value as the
+    /// input buffer; it takes effect when the module next loads.
+    #[track_caller]
+    pub(crate) fn set_script(&self, module: &str, script: &Value) {
+        let reply = self.request(
+            &["config-key", "set", &script_key(module)],
+            None,
+            &script.to_string(),
+        );
+        assert_eq!(reply.retval, 0, "setting {module}'s script: {reply:#?}");
+    }
+
+    /// Set `module`'s script, then load the module afresh (`module disable`, whose outcome is
+    /// ignored, then `module enable`); what the enable returned.
+    #[track_caller]
+    pub(crate) fn load_script(&self, module: &str, script: &Value) -> CommandReply {
+        self.set_script(module, script);
+        let _ = self.run(&["module", "disable", module]);
+        self.run(&["module", "enable", module])
     }
 }
 

@@ -1,0 +1,156 @@
+//! Health checks: a module cannot make the health board huge, overflow its counts, raise the
+//! host's own checks, or pass its checks off as someone else's.
+
+use serde_json::{Value, json};
+
+use super::assert_hello_answers_daemon;
+use crate::harness::guests::{HELLO, ROGUE};
+use crate::harness::{Daemon, DaemonOptions, Host, Modules};
+
+const MIB: usize = 1 << 20;
+
+/// `<module> health` with `checks` as the input file, through the daemon's CLI.
+fn raise(daemon: &Daemon, module: &str, checks: &Value) -> crate::harness::Out {
+    daemon.run_with_stdin(&[module, "health", "-i", "-"], Some(&checks.to_string()))
+}
+
+/// A check with a 20 MiB summary.
+fn huge_summary() -> Value {
+    json!([{
+        "code": "ROGUE_BIG",
+        "severity": "warning",
+        "summary": {"repeat": "x", "times": 20 * MIB},
+        "count": 1,
+    }])
+}
+
+/// A check with 100,000 detail lines.
+fn many_details() -> Value {
+    json!([{
+        "code": "ROGUE_LINES",
+        "severity": "error",
+        "summary": "many lines",
+        "count": 1,
+        "detail": ["a detail line"],
+        "detail_times": 100_000,
+    }])
+}
+
+#[test]
+fn a_health_check_with_a_huge_summary_is_refused() {
+    let host = Host::start(&[ROGUE, HELLO]);
+    let reply = host.request(&["rogue", "health"], None, &huge_summary().to_string());
+    assert_eq!(reply.retval, -7, "{}", reply.stderr);
+    assert_eq!(host.ok(&["health"]), "HEALTH_OK\n");
+    super::assert_hello_answers(&host);
+}
+
+#[test]
+fn a_health_check_with_a_hundred_thousand_detail_lines_is_refused() {
+    let host = Host::start(&[ROGUE, HELLO]);
+    let reply = host.request(&["rogue", "health"], None, &many_details().to_string());
+    assert_eq!(reply.retval, -7, "{}", reply.stderr);
+    assert_eq!(host.ok(&["health"]), "HEALTH_OK\n");
+}
+
+#[test]
+fn the_hosts_module_error_code_is_reserved() {
+    let host = Host::start(&[ROGUE, HELLO]);
+    let checks = json!([{
+        "code": "MGR_MODULE_ERROR",
+        "severity": "error",
+        "summary": "Module 'hello' has failed: it was framed",
+        "count": 1,
+    }]);
+    let reply = host.request(&["rogue", "health"], None, &checks.to_string());
+    assert_eq!(reply.retval, -22, "{reply:#?}");
+    assert!(reply.stderr.contains("reserved"), "{}", reply.stderr);
+    assert_eq!(host.ok(&["health"]), "HEALTH_OK\n");
+}
+
+#[test]
+fn counts_at_u64_max_do_not_break_health_or_status() {
+    let daemon = Daemon::with(
+        Modules::new(&[ROGUE, HELLO]).named(ROGUE, "rogue2"),
+        DaemonOptions::default(),
+    );
+    daemon
+        .load_script("rogue2", &json!({"name": "rogue2"}))
+        .ok();
+    let check = |count: u64| json!({"code": "ROGUE_COUNT", "severity": "warning", "summary": "counted", "count": count});
+    // Two checks of one module whose counts add up past u64::MAX (the host may refuse the
+    // duplicate code; either way it must keep answering).
+    let out = raise(&daemon, "rogue", &json!([check(u64::MAX), check(1)]));
+    eprintln!("two checks of one module: exit {} {}", out.code, out.stderr);
+    for words in [&["health"][..], &["health", "detail"], &["status"]] {
+        daemon.run(words).ok();
+        daemon.run(&[words, &["-f", "json"][..]].concat()).ok();
+    }
+    // Two modules each raising the same code with count u64::MAX.
+    raise(&daemon, "rogue", &json!([check(u64::MAX)])).ok();
+    raise(&daemon, "rogue2", &json!([check(u64::MAX)])).ok();
+    for words in [&["health"][..], &["health", "detail"], &["status"]] {
+        daemon.run(words).ok();
+        daemon.run(&[words, &["-f", "json"][..]].concat()).ok();
+    }
+    assert_hello_answers_daemon(&daemon);
+}
+
+#[test]
+fn health_detail_stays_small_and_shows_whose_check_it_is() {
+    let daemon = Daemon::start(&[ROGUE, HELLO]);
+    raise(&daemon, "rogue", &huge_summary()).fails(7);
+    raise(&daemon, "rogue", &many_details()).fails(7);
+    // The most a module may raise at once: many checks of many long detail lines. The host
+    // may refuse it or cut it; `health detail` stays small either way.
+    let most: Vec<Value> = (0..64)
+        .map(|i| {
+            json!({
+                "code": format!("ROGUE_MANY_{i}"),
+                "severity": "warning",
+                "summary": {"repeat": "s", "times": 4096},
+                "count": 1,
+                "detail": [{"repeat": "d", "times": 4096}],
+                "detail_times": 256,
+            })
+        })
+        .collect();
+    let out = raise(&daemon, "rogue", &Value::Array(most));
+    eprintln!(
+        "the largest set of checks: exit {} {}",
+        out.code, out.stderr
+    );
+    for words in [
+        &["health", "detail"][..],
+        &["health", "detail", "-f", "json"],
+    ] {
+        let detail = daemon.ok(words);
+        assert!(
+            detail.len() < MIB,
+            "{words:?} printed {} bytes",
+            detail.len()
+        );
+    }
+
+    // A check that says nothing of its origin is shown as rogue's.
+    let checks = json!([{
+        "code": "OSD_FULL",
+        "severity": "error",
+        "summary": "1 full osd(s)",
+        "count": 1,
+        "detail": ["osd.0 is full"],
+    }]);
+    raise(&daemon, "rogue", &checks).ok();
+    let detail = daemon.ok(&["health", "detail"]);
+    assert!(
+        detail.len() < MIB,
+        "health detail printed {} bytes",
+        detail.len()
+    );
+    assert!(detail.contains("OSD_FULL"), "{detail}");
+    assert!(
+        detail.contains("rogue"),
+        "the check is not shown as rogue's:\n{detail}"
+    );
+    assert_hello_answers_daemon(&daemon);
+}
