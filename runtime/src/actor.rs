@@ -60,7 +60,7 @@ pub(crate) enum Job {
 /// everyone. So a trap in a command from a read-only client restarts the instance (with the
 /// usual backoff) but is not counted towards [`limits::TRAPS_BEFORE_FAILED`]; traps in
 /// commands from read-write clients (operators) and in the module's own calls (notify,
-/// describe) are. See docs/design/0008-trap-blame.md.
+/// describe) are. See docs/design/0008-containment.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Blame {
     /// The module is at fault: the trap counts.
