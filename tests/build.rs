@@ -70,26 +70,14 @@ fn main() {
             "the guest build did not produce {}",
             wasm.display()
         );
-        writeln!(
-            consts,
-            "pub(crate) const {}: &str = {:?};",
-            name.to_uppercase(),
-            wasm.display().to_string()
-        )
-        .unwrap();
+        push_const(&mut consts, name, &wasm);
     }
     for name in WAT_GUESTS {
         let wat = repo.join("tests/guests-wat").join(format!("{name}.wat"));
         let binary = wat::parse_file(&wat).unwrap_or_else(|e| panic!("{e}"));
         let wasm = target_dir.join(format!("{name}.wasm"));
         fs::write(&wasm, binary).unwrap();
-        writeln!(
-            consts,
-            "pub(crate) const {}: &str = {:?};",
-            name.to_uppercase(),
-            wasm.display().to_string()
-        )
-        .unwrap();
+        push_const(&mut consts, name, &wasm);
     }
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap()).join("guests.rs");
     fs::write(out, consts).unwrap();
@@ -175,4 +163,15 @@ fn rerun_if_changed(repo: &Path) {
     for path in paths {
         println!("cargo:rerun-if-changed={}", path.display());
     }
+}
+
+/// One line of `guests.rs`: the const `<NAME>` holding the path of guest `name`'s component.
+fn push_const(consts: &mut String, name: &str, wasm: &Path) {
+    writeln!(
+        consts,
+        "pub(crate) const {}: &str = {:?};",
+        name.to_uppercase(),
+        wasm.display().to_string()
+    )
+    .unwrap();
 }

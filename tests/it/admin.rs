@@ -104,14 +104,7 @@ fn requests_without_the_right_token_are_refused() {
 #[test]
 fn the_read_only_token_runs_read_commands_only() {
     let daemon = Daemon::start(&[HELLO]);
-    // A directory with only the read-only endpoint: what a user who may not read admin.json
-    // sees.
-    let readonly = tempfile::tempdir().unwrap();
-    fs::copy(
-        daemon.data().join("readonly.json"),
-        readonly.path().join("readonly.json"),
-    )
-    .unwrap();
+    let readonly = daemon.readonly_data();
     let data = readonly.path().to_str().unwrap();
 
     let out = crate::harness::wasmgr(&["--data", data, "hello"], None);

@@ -340,13 +340,19 @@ impl Daemon {
     /// The state of `module` as `module ls -f json` shows it.
     #[track_caller]
     pub(crate) fn module_row(&self, module: &str) -> Value {
-        let list = self.run(&["module", "ls", "-f", "json"]).json();
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == module)
-            .unwrap_or_else(|| panic!("no {module} in {list}"))
-            .clone()
+        row_of(&self.run(&["module", "ls", "-f", "json"]).json(), module)
+    }
+
+    /// A data directory holding only this daemon's read-only endpoint: what a user who may
+    /// not read `admin.json` has.
+    pub(crate) fn readonly_data(&self) -> TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::copy(
+            self.data().join("readonly.json"),
+            dir.path().join("readonly.json"),
+        )
+        .unwrap();
+        dir
     }
 
     /// Set `module`'s script (see [`script_key`]); it takes effect when the module next loads.
@@ -511,13 +517,7 @@ impl Host {
     pub(crate) fn module_row(&self, module: &str) -> Value {
         let reply = self.request(&["module", "ls"], Some("json"), "");
         assert_eq!(reply.retval, 0, "module ls: {reply:#?}");
-        let list: Value = serde_json::from_str(&reply.stdout).unwrap();
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == module)
-            .unwrap_or_else(|| panic!("no {module} in {list}"))
-            .clone()
+        row_of(&serde_json::from_str(&reply.stdout).unwrap(), module)
     }
 
     /// Set `module`'s script (see [`script_key`]) with `config-key set`, the value as the
@@ -540,6 +540,17 @@ impl Host {
         let _ = self.run(&["module", "disable", module]);
         self.run(&["module", "enable", module])
     }
+}
+
+/// The row of `module` in the JSON of `module ls`.
+#[track_caller]
+fn row_of(list: &Value, module: &str) -> Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == module)
+        .unwrap_or_else(|| panic!("no {module} in {list}"))
+        .clone()
 }
 
 /// Poll `done` every few milliseconds until it holds; fail naming `what` after `within`.

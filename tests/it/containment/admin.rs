@@ -40,14 +40,7 @@ fn idle_connections_do_not_lock_the_operator_out() {
 #[test]
 fn a_read_only_client_cannot_fail_a_module_by_making_it_trap() {
     let daemon = Daemon::start(&[ROGUE, HELLO]);
-    // A directory with only the read-only endpoint: what a user who may not read admin.json
-    // sees.
-    let readonly = tempfile::tempdir().unwrap();
-    fs::copy(
-        daemon.data().join("readonly.json"),
-        readonly.path().join("readonly.json"),
-    )
-    .unwrap();
+    let readonly = daemon.readonly_data();
     let data = readonly.path().to_str().unwrap();
 
     for attempt in 1..=10 {
