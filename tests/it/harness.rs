@@ -343,6 +343,29 @@ impl Daemon {
         row_of(&self.run(&["module", "ls", "-f", "json"]).json(), module)
     }
 
+    /// The daemon's modules directory.
+    pub(crate) fn modules_dir(&self) -> &Path {
+        self.modules.path()
+    }
+
+    /// The daemon's resident memory, from `/proc/<pid>/status`.
+    #[track_caller]
+    pub(crate) fn rss_bytes(&self) -> u64 {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .unwrap_or_else(|| panic!("no VmRSS in {status}"));
+        let kib: u64 = line
+            .trim_start_matches("VmRSS:")
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .unwrap();
+        kib * 1024
+    }
+
     /// A data directory holding only this daemon's read-only endpoint: what a user who may
     /// not read `admin.json` has.
     pub(crate) fn readonly_data(&self) -> TempDir {

@@ -64,23 +64,6 @@ fn out_of_fuel_fails_only_that_call() {
     assert_eq!(host.ok(&["hello"]), "Hello, world!");
 }
 
-/// The daemon's resident memory, from `/proc/<pid>/status`.
-fn rss_bytes(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .unwrap_or_else(|| panic!("no VmRSS in {status}"));
-    let kib: u64 = line
-        .trim_start_matches("VmRSS:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .unwrap();
-    kib * 1024
-}
-
 #[test]
 fn a_memory_hog_is_stopped_at_its_limit_and_the_daemon_stays_bounded() {
     let daemon = Daemon::start(&[MEMHOG, HELLO]);
@@ -92,7 +75,7 @@ fn a_memory_hog_is_stopped_at_its_limit_and_the_daemon_stays_bounded() {
         );
         assert!(err.contains("limit memory_mib"), "{err}");
     }
-    let rss = rss_bytes(daemon.pid());
+    let rss = daemon.rss_bytes();
     assert!(
         rss < 400 << 20,
         "the daemon holds {} MiB after three memory hogs",

@@ -10,6 +10,7 @@ mod admin;
 mod declarations;
 mod echo;
 mod health;
+mod memory;
 mod namespace;
 mod output;
 mod retval;
