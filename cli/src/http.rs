@@ -125,7 +125,6 @@ pub fn serve(
             Head::Refused(resp) => return conn.refuse(&resp),
             Head::Request(head) => head,
         };
-        activity.set_busy(true);
         let mut request = Request {
             method: head.method.clone(),
             path: head.path.clone(),
@@ -140,6 +139,9 @@ pub fn serve(
             Ok(body) => body,
             Err(resp) => return conn.refuse(&resp),
         };
+        // Busy only from here: a client still sending its request (perhaps a byte a second)
+        // is as evictable as an idle one.
+        activity.set_busy(true);
         let (response, guard) = handler.answer(&request, admitted);
         conn.write(&response, head.close)?;
         drop(guard);

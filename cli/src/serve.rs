@@ -19,6 +19,9 @@ use crate::http::{self as http, Request, Response};
 /// every one is running a command, the new client is refused with 503. So idle connections,
 /// which anyone on the host can open without a token, cannot lock clients out.
 const MAX_CONNECTIONS: usize = 128;
+/// Commands from read-only clients that may run at once. The rest of the connections stay
+/// for read-write clients: a read-only token cannot take every slot with slow commands.
+const READONLY_COMMANDS: usize = MAX_CONNECTIONS / 2;
 /// How long a new client waits for an evicted connection's slot to come free.
 const EVICT_WAIT: Duration = Duration::from_secs(2);
 /// A connection that sends no complete request header for this long is closed (an idle
@@ -152,15 +155,21 @@ struct App {
     in_flight: Arc<AtomicUsize>,
     /// Set at shutdown: commands that arrive after it are refused.
     closing: AtomicBool,
+    /// Commands of read-only clients running now (at most [`READONLY_COMMANDS`]).
+    readonly_running: Arc<AtomicUsize>,
 }
 
-/// Counts one command in [`App::in_flight`] from its admission until its reply is written,
-/// however the command ends.
-struct InFlight(Arc<AtomicUsize>);
+/// Counts one command in [`App::in_flight`] (and a read-only client's in
+/// [`App::readonly_running`]) from its admission until its reply is written, however the
+/// command ends.
+struct InFlight(Arc<AtomicUsize>, Option<Arc<AtomicUsize>>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
+        if let Some(readonly) = &self.1 {
+            readonly.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 
@@ -206,6 +215,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         readonly_token: admin::token()?,
         in_flight: Arc::new(AtomicUsize::new(0)),
         closing: AtomicBool::new(false),
+        readonly_running: Arc::new(AtomicUsize::new(0)),
     });
     // This runtime only accepts connections and waits for signals; each connection is served
     // on a thread of its own (see `spawn_connection`).
@@ -481,7 +491,20 @@ fn command(app: &App, req: &Request, perm: ClientPerm) -> (Response, Option<InFl
         }
     };
     app.in_flight.fetch_add(1, Ordering::SeqCst);
-    let counted = InFlight(app.in_flight.clone());
+    let mut counted = InFlight(app.in_flight.clone(), None);
+    if perm == ClientPerm::Read {
+        let running = app.readonly_running.fetch_add(1, Ordering::AcqRel);
+        counted.1 = Some(app.readonly_running.clone());
+        if running >= READONLY_COMMANDS {
+            let resp = Response::error(
+                503,
+                format!(
+                    "{READONLY_COMMANDS} commands of read-only clients are running; try again shortly"
+                ),
+            );
+            return (resp, Some(counted));
+        }
+    }
     // Checked after counting, so that shutdown either sees this command or refuses it.
     if app.closing.load(Ordering::SeqCst) {
         let resp = Response::error(

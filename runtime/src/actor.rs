@@ -43,6 +43,8 @@ pub(crate) enum Job {
         /// Whether a trap in it counts towards failing the module (see [`Blame`]).
         blame: Blame,
         reply: SyncSender<CommandOutcome>,
+        /// Set by a caller that stopped waiting: the command is then not run at all.
+        abandoned: Arc<AtomicBool>,
     },
     Notify {
         kind: NotifyKind,
@@ -68,6 +70,9 @@ pub enum Blame {
     /// A read-only client's input may be: the trap does not count.
     Client,
 }
+
+/// Callers that may wait for a busy module's lock at once; more queue in its mailbox.
+const LOCK_WAITERS: usize = 4;
 
 /// How long a caller spins on a busy module's lock before it sleeps on it.
 const SPIN_FOR: Duration = Duration::from_micros(20);
@@ -107,6 +112,7 @@ impl ActorHandle {
                 instance: Mutex::new(Some(instance)),
                 mailbox: Mutex::new(Mailbox::default()),
                 queued: AtomicUsize::new(0),
+                lock_waiters: AtomicUsize::new(0),
                 stopping: AtomicBool::new(false),
                 finished: (Mutex::new(false), Condvar::new()),
             }),
@@ -183,7 +189,15 @@ impl ActorHandle {
         if self.runner.queued.load(Ordering::Acquire) != 0 {
             return None;
         }
+        // A few callers may wait for the lock; the rest go through the mailbox, where its depth
+        // and the caller's wait are bounded. Otherwise every connection could end up waiting
+        // here on one slow module.
+        if self.runner.lock_waiters.fetch_add(1, Ordering::AcqRel) >= LOCK_WAITERS {
+            self.runner.lock_waiters.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
         let mut slot = self.runner.lock_spinning();
+        self.runner.lock_waiters.fetch_sub(1, Ordering::AcqRel);
         // Checked again under the lock: a worker takes a job's count off only once it holds
         // the lock, so a job queued before this call took the lock is never overtaken; and a
         // stop that came in meanwhile wins.
@@ -274,6 +288,8 @@ struct Runner {
     mailbox: Mutex<Mailbox>,
     /// Jobs queued and not yet taken by a worker.
     queued: AtomicUsize,
+    /// Callers waiting for the instance lock (at most [`LOCK_WAITERS`]).
+    lock_waiters: AtomicUsize,
     /// Set by [`ActorHandle::stop`]: no new call starts.
     stopping: AtomicBool,
     /// Set once the module has shut down or failed and its mailbox is closed.
@@ -362,11 +378,13 @@ impl Runner {
         }
         // A panicking host call must not take the worker down with the module's queue.
         self.contained(&mut slot, |slot| match job {
+            Job::Command { abandoned, .. } if abandoned.load(Ordering::Acquire) => {}
             Job::Command {
                 cmd,
                 inbuf,
                 blame,
                 reply,
+                abandoned: _,
             } => {
                 let outcome = self.command(slot, &cmd, &inbuf, blame);
                 // The caller may have given up waiting; that is fine.

@@ -226,7 +226,7 @@ fn config_key(
             }
             m.persist.set(Space::Kv, key, Some(value))?;
             forget_usage(m, key);
-            noted(format!("set {key}"))
+            noted(format!("set {}", q(key)))
         }
         "config-key rm" => {
             m.persist.set(Space::Kv, key, None)?;

@@ -366,7 +366,7 @@ pub fn validate_decl(owner: &str, decl: &CommandDecl) -> Result<(), CommandError
         {
             return Err(too_large(format!(
                 "argument '{}' has {} choices; at most {} choices of at most {} bytes each",
-                arg.name,
+                crate::sanitize::quote(&arg.name),
                 arg.choices.len(),
                 limits::CHOICES_PER_ARG,
                 limits::CHOICE_BYTES
@@ -379,7 +379,7 @@ pub fn validate_decl(owner: &str, decl: &CommandDecl) -> Result<(), CommandError
         {
             return Err(too_large(format!(
                 "argument '{}' has goodchars of {} bytes, over the limit of {}",
-                arg.name,
+                crate::sanitize::quote(&arg.name),
                 arg.goodchars.as_ref().map_or(0, String::len),
                 limits::GOODCHARS_BYTES
             )));
@@ -389,7 +389,7 @@ pub fn validate_decl(owner: &str, decl: &CommandDecl) -> Result<(), CommandError
     let bad = |arg: &CommandArg, reason: String| CommandError::BadArg {
         owner: owner.to_owned(),
         prefix: decl.prefix.clone(),
-        arg: arg.name.clone(),
+        arg: crate::sanitize::quote(&arg.name),
         reason,
     };
     let mut first_optional: Option<&str> = None;
@@ -445,11 +445,12 @@ pub fn validate_decl(owner: &str, decl: &CommandDecl) -> Result<(), CommandError
             if arg
                 .choices
                 .iter()
-                .any(|c| c.is_empty() || c.contains(char::is_whitespace))
+                .any(|c| c.is_empty() || !crate::sanitize::is_plain_word(c))
             {
                 return Err(bad(
                     arg,
-                    "choices must be non-empty words without whitespace".into(),
+                    "choices must be non-empty words without whitespace or control characters"
+                        .into(),
                 ));
             }
         }
@@ -463,8 +464,15 @@ pub fn validate_decl(owner: &str, decl: &CommandDecl) -> Result<(), CommandError
                     "goodchars is only allowed on a CephString argument".into(),
                 ));
             }
-            CharClass::parse(goodchars)
-                .map_err(|e| bad(arg, format!("goodchars '{goodchars}' is invalid: {e}")))?;
+            CharClass::parse(goodchars).map_err(|e| {
+                bad(
+                    arg,
+                    format!(
+                        "goodchars '{}' is invalid: {e}",
+                        crate::sanitize::quote(goodchars)
+                    ),
+                )
+            })?;
         }
     }
     Ok(())

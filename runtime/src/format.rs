@@ -27,7 +27,8 @@ impl Format {
             "json-pretty" => Ok(Format::JsonPretty),
             "yaml" => Ok(Format::Yaml),
             other => Err(format!(
-                "unknown format '{other}': use one of {}",
+                "unknown format '{}': use one of {}",
+                crate::sanitize::quote(other),
                 FORMATS.join(", ")
             )),
         }

@@ -9,6 +9,18 @@ use serde_json::{Value, json};
 
 use crate::bindings::{HealthCheck, Severity};
 
+/// A health check code that another module raises already.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "health check code {code} is raised by module '{module}'; raise a code of this module's own"
+)]
+pub struct CodeTaken {
+    /// The code.
+    pub code: String,
+    /// The module raising it.
+    pub module: String,
+}
+
 /// Health checks by the module that raised them.
 #[derive(Default)]
 pub struct HealthBoard {
@@ -36,16 +48,36 @@ impl HealthBoard {
     /// Replace the checks raised by `module`, if it is still `active`. The flag is read under
     /// the board's lock, so a module stopped (flag cleared, then [`HealthBoard::clear_module`])
     /// while one of its calls was raising checks cannot leave them behind.
-    pub fn set_module_checks(&self, module: &str, checks: Vec<HealthCheck>, active: &AtomicBool) {
+    ///
+    /// A code another module raises now is refused (its name is the error): one module cannot
+    /// change what another's check says, nor add to its count.
+    pub fn set_module_checks(
+        &self,
+        module: &str,
+        checks: Vec<HealthCheck>,
+        active: &AtomicBool,
+    ) -> Result<(), CodeTaken> {
         let mut map = self.checks.lock().unwrap_or_else(|p| p.into_inner());
         if !active.load(Ordering::Acquire) {
-            return;
+            return Ok(());
+        }
+        for (other, theirs) in map.iter().filter(|(m, _)| m.as_str() != module) {
+            if let Some(c) = checks
+                .iter()
+                .find(|c| theirs.iter().any(|t| t.code == c.code))
+            {
+                return Err(CodeTaken {
+                    code: c.code.clone(),
+                    module: other.clone(),
+                });
+            }
         }
         if checks.is_empty() {
             map.remove(module);
         } else {
             map.insert(module.to_owned(), checks);
         }
+        Ok(())
     }
 
     /// Forget `module`'s checks (it was disabled or failed).

@@ -44,6 +44,12 @@ pub const TABLE_ELEMENTS: usize = 100_000;
 /// guest from growing host memory by creating handles in a loop.
 pub const RESOURCES_PER_INSTANCE: usize = 4096;
 
+/// Bytes one host call may copy out of a module (its arguments, or an export's result):
+/// wasmtime's "hostcall fuel". Stops a guest from making the host allocate without bound, for
+/// instance by passing one large string many times over in a list. Above the largest legal
+/// transfer, a command's output ([`COMMAND_OUTPUT_BYTES`]).
+pub const HOSTCALL_BYTES: usize = 32 << 20;
+
 /// Bytes one call to WASI's `get-random-bytes` may ask for.
 pub const RANDOM_BYTES: u64 = 1 << 20;
 

@@ -253,6 +253,13 @@ impl Manager {
     /// Run one client command. Arguments are matched and checked against the command's
     /// declaration before any module is called: bad input is EINVAL with the usage.
     pub fn command(&self, req: &CommandRequest, perm: ClientPerm) -> CommandReply {
+        // Every reply leaves through `bounded`: whatever path made it (a module, a refusal
+        // quoting a module's declaration, a trap), the client gets escaped text of bounded
+        // size.
+        bounded(self.command_unbounded(req, perm))
+    }
+
+    fn command_unbounded(&self, req: &CommandRequest, perm: ClientPerm) -> CommandReply {
         let format = match req.format.as_deref().map(Format::parse).transpose() {
             Ok(f) => f,
             Err(e) => return CommandReply::err(22, e),
@@ -302,7 +309,7 @@ impl Manager {
                 format.unwrap_or(Format::Plain),
                 &req.inbuf,
             );
-            return bounded(reply);
+            return reply;
         }
         let cmd = serde_json::Value::Object(args).to_string();
         let blame = match perm {
@@ -329,8 +336,8 @@ impl Manager {
             .entries()
             .map(|e| CommandInfo {
                 prefix: e.decl.prefix.clone(),
-                usage: command::usage(&e.decl),
-                help: command::help_line(&e.decl),
+                usage: sanitize::line(&command::usage(&e.decl), limits::DESC_BYTES),
+                help: sanitize::line(&command::help_line(&e.decl), 2 * limits::DESC_BYTES),
                 desc: e.decl.desc.clone(),
                 perm: perm_name(e.decl.perm).into(),
                 poll: e.decl.poll,

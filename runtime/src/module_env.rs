@@ -372,10 +372,11 @@ impl ModuleEnv {
         }
     }
 
-    /// Replace this module's health checks (ignored once the module was stopped).
-    pub fn set_health(&self, checks: Vec<HealthCheck>) {
+    /// Replace this module's health checks (ignored once the module was stopped); refused if
+    /// another module raises one of the codes.
+    pub fn set_health(&self, checks: Vec<HealthCheck>) -> Result<(), crate::health::CodeTaken> {
         self.health
-            .set_module_checks(&self.name, checks, &self.active);
+            .set_module_checks(&self.name, checks, &self.active)
     }
 
     /// Mark the module stopped (disabled or failed).

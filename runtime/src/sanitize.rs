@@ -91,6 +91,13 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+/// Whether `s` is one word that needs no escaping: no whitespace, no control characters,
+/// nothing [`line`] would escape.
+pub fn is_plain_word(s: &str) -> bool {
+    s.chars()
+        .all(|c| !c.is_whitespace() && !c.is_control() && !dangerous(c))
+}
+
 /// `s` cut to at most `max` bytes, on a character boundary.
 pub fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {

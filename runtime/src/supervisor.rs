@@ -792,10 +792,12 @@ impl Supervisor {
             return outcome;
         }
         let (tx, rx) = sync_channel(1);
+        let abandoned = Arc::new(std::sync::atomic::AtomicBool::new(false));
         match actor.send(Job::Command {
             cmd: cmd.to_owned(),
             inbuf: inbuf.to_owned(),
             blame,
+            abandoned: abandoned.clone(),
             reply: tx,
         }) {
             Ok(()) => {}
@@ -813,13 +815,17 @@ impl Supervisor {
         drop(actor);
         match rx.recv_timeout(CALLER_WAIT) {
             Ok(outcome) => outcome,
-            Err(RecvTimeoutError::Timeout) => Err(CallFailure {
-                errno: 110,
-                message: format!(
-                    "module '{name}' did not answer within {} s; its queue is long",
-                    CALLER_WAIT.as_secs()
-                ),
-            }),
+            Err(RecvTimeoutError::Timeout) => {
+                // Not run at all if it has not started yet: nobody waits for it any more.
+                abandoned.store(true, std::sync::atomic::Ordering::Release);
+                Err(CallFailure {
+                    errno: 110,
+                    message: format!(
+                        "module '{name}' did not answer within {} s; its queue is long",
+                        CALLER_WAIT.as_secs()
+                    ),
+                })
+            }
             Err(RecvTimeoutError::Disconnected) => Err(self.why_not_running(name)),
         }
     }

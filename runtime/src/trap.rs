@@ -84,8 +84,13 @@ impl TrapKind {
                     code: t.to_string(),
                 },
             },
+            // The root cause only: the chain's context holds wasmtime's backtrace, whose frame
+            // names the component chose, and it is escaped as all module text is.
             None => TrapKind::Host {
-                message: format!("{err:#}"),
+                message: crate::sanitize::line(
+                    &err.root_cause().to_string(),
+                    crate::limits::LOG_LINE_BYTES,
+                ),
             },
         }
     }

@@ -73,6 +73,7 @@ impl ModuleCtx {
     pub(crate) fn store(engine: &wasmtime::Engine, env: Arc<ModuleEnv>) -> Store<ModuleCtx> {
         let mut store = Store::new(engine, ModuleCtx::new(env));
         store.limiter(|ctx| &mut ctx.limiter);
+        store.set_hostcall_fuel(crate::limits::HOSTCALL_BYTES);
         store
     }
 }

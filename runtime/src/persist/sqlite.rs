@@ -13,9 +13,12 @@ pub struct SqliteStore {
     path: PathBuf,
     /// The connection that writes. Writes are serialised through it, in turn ([`Turns`]).
     conn: Mutex<Connection>,
-    /// A connection that only reads: in WAL mode it reads the last committed state while a
-    /// write is being made durable, so reads never wait behind another module's writes.
-    reader: Mutex<Connection>,
+    /// Connections that only read: in WAL mode they read the last committed state while a
+    /// write is being made durable, so reads never wait behind another module's writes, and
+    /// with several, nor behind one module's long read.
+    readers: Vec<Mutex<Connection>>,
+    /// Where the next reader search starts, so that readers are used in turn.
+    next_reader: std::sync::atomic::AtomicUsize,
     /// Writes so far, to look for space to give back every [`RECLAIM_EVERY`] writes.
     writes: std::sync::atomic::AtomicU64,
     /// Who uses the connection next: first come, first served.
@@ -54,6 +57,9 @@ impl Drop for Turn<'_> {
         self.0.cv.notify_all();
     }
 }
+
+/// Read-only connections: reads of several modules run side by side.
+const READERS: usize = 4;
 
 /// SQLite's `auto_vacuum` value for incremental vacuum.
 const INCREMENTAL: i64 = 2;
@@ -137,18 +143,24 @@ impl SqliteStore {
             )
             .map_err(err)?;
         }
-        let reader = Connection::open_with_flags(
-            &path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(err)?;
-        reader
-            .busy_timeout(std::time::Duration::from_secs(5))
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let reader = Connection::open_with_flags(
+                &path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
             .map_err(err)?;
+            reader
+                .busy_timeout(std::time::Duration::from_secs(5))
+                .map_err(err)?;
+            readers.push(Mutex::new(reader));
+        }
         Ok(SqliteStore {
             path,
             conn: Mutex::new(conn),
-            reader: Mutex::new(reader),
+            readers,
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
             writes: std::sync::atomic::AtomicU64::new(0),
             turns: Turns::default(),
         })
@@ -185,11 +197,27 @@ fn prefix_end(prefix: &str) -> Option<String> {
 }
 
 impl SqliteStore {
+    /// Run `f` on a free reader, else wait for one (taken in turn).
     fn read<R>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<R>,
     ) -> Result<R, PersistError> {
-        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let start = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self.readers.len().max(1);
+        let free = (0..n).find_map(|i| match self.readers.get((start + i) % n)?.try_lock() {
+            Ok(conn) => Some(conn),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        });
+        let conn = match free {
+            Some(conn) => conn,
+            None => match self.readers.get(start % n) {
+                Some(reader) => reader.lock().unwrap_or_else(|p| p.into_inner()),
+                None => return Err(PersistError("no database reader is open".into())),
+            },
+        };
         f(&conn).map_err(|e| self.err(e))
     }
 }

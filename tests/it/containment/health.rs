@@ -86,9 +86,15 @@ fn counts_at_u64_max_do_not_break_health_or_status() {
         daemon.run(words).ok();
         daemon.run(&[words, &["-f", "json"][..]].concat()).ok();
     }
-    // Two modules each raising the same code with count u64::MAX.
+    // Two modules raising the same code with count u64::MAX: the second is refused (the code
+    // is rogue's), so nothing adds up past u64::MAX.
     raise(&daemon, "rogue", &json!([check(u64::MAX)])).ok();
-    raise(&daemon, "rogue2", &json!([check(u64::MAX)])).ok();
+    raise(&daemon, "rogue2", &json!([check(u64::MAX)])).fails(17);
+    let counted = daemon.run(&["health", "detail", "-f", "json"]).json();
+    assert_eq!(
+        counted["checks"]["ROGUE_COUNT"]["summary"]["count"],
+        u64::MAX
+    );
     for words in [&["health"][..], &["health", "detail"], &["status"]] {
         daemon.run(words).ok();
         daemon.run(&[words, &["-f", "json"][..]].concat()).ok();
@@ -153,4 +159,53 @@ fn health_detail_stays_small_and_shows_whose_check_it_is() {
         "the check is not shown as rogue's:\n{detail}"
     );
     assert_hello_answers_daemon(&daemon);
+}
+
+#[test]
+fn a_module_cannot_take_over_another_modules_health_check_code() {
+    let host = Host::with(Modules::new(&[ROGUE, HELLO]).named(ROGUE, "aaa"));
+    let enable = host.load_script("aaa", &json!({"name": "aaa"}));
+    assert_eq!(enable.retval, 0, "{enable:#?}");
+    let disk_full = |summary: &str, count: u64| {
+        json!([{
+            "code": "ROGUE_DISK_FULL",
+            "severity": "error",
+            "summary": summary,
+            "count": count,
+        }])
+        .to_string()
+    };
+    let reply = host.request(&["rogue", "health"], None, &disk_full("disk 99% full", 1));
+    assert_eq!(reply.retval, 0, "{reply:#?}");
+
+    // `aaa` sorts before `rogue`: merged by code, its summary would have been the one shown.
+    let reply = host.request(&["aaa", "health"], None, &disk_full("disk fine", 1000));
+    assert_eq!(reply.retval, -17, "{reply:#?}");
+    assert!(
+        reply.stderr.contains("module 'rogue'"),
+        "the refusal does not name the code's module: {}",
+        reply.stderr
+    );
+
+    let detail = host.request(&["health", "detail"], Some("json"), "");
+    assert_eq!(detail.retval, 0, "{detail:#?}");
+    let detail: Value = serde_json::from_str(&detail.stdout).unwrap();
+    assert_eq!(
+        detail["checks"]["ROGUE_DISK_FULL"],
+        json!({
+            "severity": "HEALTH_ERR",
+            "summary": {"message": "disk 99% full", "count": 1},
+            "detail": [],
+            "muted": false,
+            "modules": ["rogue"],
+        }),
+        "{detail}"
+    );
+    let plain = host.ok(&["health", "detail"]);
+    assert!(
+        plain.contains("[ERR] ROGUE_DISK_FULL (module rogue): disk 99% full")
+            && !plain.contains("disk fine"),
+        "{plain}"
+    );
+    super::assert_hello_answers(&host);
 }

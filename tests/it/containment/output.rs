@@ -157,3 +157,62 @@ fn an_option_value_of_70_kib_is_refused_and_config_ls_answers() {
     assert!(ls.len() < 64 << 10, "config ls printed {} bytes", ls.len());
     assert_hello_answers_daemon(&daemon);
 }
+
+#[test]
+fn a_host_error_trap_reaches_client_and_log_as_one_escaped_line() {
+    let daemon = Daemon::start(&[ROGUE, HELLO]);
+    // WASI's `exit`: the trap's error is the host's, and wasmtime's error chain around it
+    // holds a wasm backtrace whose frame names the component chooses.
+    let err = daemon.run(&["rogue", "exit"]).fails(5);
+    eprintln!("rogue exit: {err:?}");
+    assert!(err.starts_with("Error EIO"), "{err:?}");
+    let message = err.strip_suffix('\n').unwrap_or(&err);
+    assert!(
+        !message.contains('\n') && !message.contains('\r'),
+        "the error is not one line:\n{err}"
+    );
+    assert!(
+        !err.to_lowercase().contains("backtrace"),
+        "the error holds a backtrace:\n{err}"
+    );
+    assert_no_control("the error", &err);
+
+    assert_eq!(daemon.module_row("rogue")["state"], "running");
+    assert_eq!(daemon.ok(&["rogue", "echo", "0", "ok"]), "ok\n");
+    let log = daemon.log();
+    assert!(
+        !log.to_lowercase().contains("backtrace"),
+        "the daemon log holds a backtrace:\n{log}"
+    );
+    assert!(!log.contains(ESC), "the daemon log has a raw ESC:\n{log:?}");
+    assert_hello_answers_daemon(&daemon);
+}
+
+#[test]
+fn a_choice_with_control_characters_fails_the_module_and_reaches_no_terminal() {
+    let daemon = Daemon::start(&[ROGUE, HELLO]);
+    let enable = daemon.load_script(
+        "rogue",
+        &json!({"commands": [{
+            "prefix": "rogue pick",
+            "action": "echo",
+            "args": [{
+                "name": "which",
+                "type": "choices",
+                "choices": ["ok", "\u{1b}]0;PWNED\u{7}"],
+            }],
+        }]}),
+    );
+    assert_ne!(enable.code, 0, "rogue loaded: {enable:#?}");
+    assert_no_control("module enable", &enable.stderr);
+    let row = daemon.module_row("rogue");
+    let reason = reason(&row);
+    assert!(reason.contains("choices must be"), "{reason}");
+    assert_no_control("the reason", reason);
+
+    assert_no_control("module ls", &daemon.ok(&["module", "ls"]));
+    let help = daemon.ok(&["--help"]);
+    assert_no_control("--help", &help);
+    assert!(!help.contains("PWNED"), "--help shows the choice:\n{help}");
+    assert_hello_answers_daemon(&daemon);
+}

@@ -17,7 +17,9 @@
 //!   answers JSON `{"deleted"}`;
 //! - `get`: `cluster.get` of the input file's JSON `{"name"}`; answers JSON `{"errno",
 //!   "bytes", "message_bytes", "message_head"}`;
-//! - `trap`: traps.
+//! - `trap`: traps;
+//! - `exit`: `std::process::exit(3)`, WASI's `exit`: a trap whose error is the host's, not
+//!   wasm's.
 //!
 //! Strings in input files may be `{"repeat": "<s>", "times": N}`.
 
@@ -101,6 +103,7 @@ pub fn handle(loaded: &Loaded, cmd: &str, inbuf: &str) -> CommandResult {
         Action::KvRm => kv_rm(&args),
         Action::Get => get(inbuf),
         Action::Trap => core::arch::wasm32::unreachable(),
+        Action::Exit => std::process::exit(3),
     };
     reply.unwrap_or_else(|e| e)
 }

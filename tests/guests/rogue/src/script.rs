@@ -153,6 +153,7 @@ pub enum Action {
     KvRm,
     Get,
     Trap,
+    Exit,
 }
 
 impl Action {
@@ -168,6 +169,7 @@ impl Action {
             "kv rm" | "kv_rm" => Action::KvRm,
             "get" => Action::Get,
             "trap" => Action::Trap,
+            "exit" => Action::Exit,
             _ => return None,
         })
     }
@@ -270,6 +272,10 @@ fn default_commands(word: &str) -> Result<Vec<CommandSpec>, String> {
         {
             "prefix": format!("{word} trap"),
             "desc": "Trap",
+        },
+        {
+            "prefix": format!("{word} exit"),
+            "desc": "Call WASI's exit with status 3",
         },
     ]);
     serde_json::from_value(commands).map_err(|e| format!("the default commands: {e}"))
