@@ -25,7 +25,18 @@ use std::process::Command;
 
 /// The guest workspaces, relative to the repository root, with their members.
 const WORKSPACES: &[(&str, &[&str])] = &[
-    ("modules", &["hello", "antigravity"]),
+    (
+        "modules",
+        &[
+            "hello",
+            "antigravity",
+            "iostat",
+            "osdwatch",
+            "poolmgr",
+            "pinger",
+            "ponger",
+        ],
+    ),
     (
         "tests/guests",
         &[
@@ -36,6 +47,8 @@ const WORKSPACES: &[(&str, &[&str])] = &[
             "crashloop",
             "kvprobe",
             "rogue",
+            "legacy",
+            "ticker",
         ],
     ),
 ];

@@ -180,6 +180,7 @@ fn errno_name(e: i32) -> String {
         22 => "EINVAL",
         28 => "ENOSPC",
         34 => "ERANGE",
+        38 => "ENOSYS",
         95 => "EOPNOTSUPP",
         110 => "ETIMEDOUT",
         111 => "ECONNREFUSED",

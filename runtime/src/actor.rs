@@ -51,6 +51,8 @@ pub(crate) enum Job {
         /// Shared by every subscriber's job of one event.
         id: Arc<str>,
     },
+    /// One round of the module's periodic work (`ticker.tick`).
+    Tick,
     /// Gets the module scheduled so that a worker sees [`ActorHandle::stop`]'s flag.
     Stop,
 }
@@ -266,6 +268,64 @@ pub fn valid_retval(retval: i32) -> bool {
     retval == 0 || (-MAX_ERRNO..0).contains(&retval)
 }
 
+impl ActorHandle {
+    /// Run `handle-remote(method, args)` on the module for a remote call, on the calling
+    /// thread, within `budget` (the caller's remaining deadline): waiting for the module's lock
+    /// counts against it, so two modules calling each other from two threads both give up in
+    /// time instead of deadlocking.
+    pub(crate) fn remote_here(
+        &self,
+        method: &str,
+        args: &str,
+        budget: Duration,
+    ) -> Result<Result<String, String>, CallFailure> {
+        let runner = &self.runner;
+        let name = &runner.module.name;
+        let until = Instant::now() + budget;
+        let mut slot = loop {
+            match runner.instance.try_lock() {
+                Ok(slot) => break slot,
+                Err(TryLockError::Poisoned(p)) => break runner.recover(p.into_inner()),
+                Err(TryLockError::WouldBlock) if Instant::now() < until => {
+                    thread::sleep(Duration::from_micros(200));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(CallFailure {
+                        errno: 110,
+                        message: format!("module '{name}' stayed busy past the caller's deadline"),
+                    });
+                }
+            }
+        };
+        if self.is_stopping() {
+            return Err(runner.stopped());
+        }
+        let Some(handle) = slot.as_ref().and_then(|i| i.extras.handle_remote) else {
+            return Err(CallFailure {
+                errno: 95,
+                message: format!("module '{name}' serves no remote methods"),
+            });
+        };
+        let left = until.saturating_duration_since(Instant::now());
+        let (method, args) = (method.to_owned(), args.to_owned());
+        runner
+            .contained(&mut slot, |slot| {
+                runner.call_within(slot, "handle-remote", Blame::Module, left, |_, store| {
+                    let (r,) = handle.call(&mut *store, (method, args))?;
+                    Ok(r)
+                })
+            })
+            .unwrap_or_else(|| {
+                Err(CallFailure {
+                    errno: 5,
+                    message: format!(
+                        "module '{name}': a host call panicked during the remote call"
+                    ),
+                })
+            })
+    }
+}
+
 /// A module's queued jobs.
 #[derive(Default)]
 struct Mailbox {
@@ -395,6 +455,15 @@ impl Runner {
                     b.wasmgr_mgr_module().call_notify(s, kind, &id)
                 });
             }
+            Job::Tick => {
+                let tick = slot.as_ref().and_then(|i| i.extras.tick);
+                if let Some(tick) = tick {
+                    let _ = self.call(slot, "tick", Blame::Module, |_, store| {
+                        tick.call(&mut *store, ())
+                    });
+                }
+                self.module.env.tick_done();
+            }
             Job::Stop => {}
         });
         // `None`: the module failed and takes no more calls.
@@ -469,11 +538,25 @@ impl Runner {
         blame: Blame,
         f: impl FnOnce(&MgrModule, &mut wasmtime::Store<ModuleCtx>) -> wasmtime::Result<R>,
     ) -> Result<R, CallFailure> {
+        let deadline = self.module.env.limits.deadline();
+        self.call_within(slot, what, blame, deadline, f)
+    }
+
+    /// [`Runner::call`] with a deadline of `deadline` (at most the module's own).
+    fn call_within<R>(
+        &self,
+        slot: &mut Slot<'_>,
+        what: &str,
+        blame: Blame,
+        deadline: Duration,
+        f: impl FnOnce(&MgrModule, &mut wasmtime::Store<ModuleCtx>) -> wasmtime::Result<R>,
+    ) -> Result<R, CallFailure> {
         let Some(instance) = slot.as_mut() else {
             return Err(self.stopped());
         };
         let limits = &self.module.env.limits;
-        match loader::call(instance, limits.fuel_per_call, limits.deadline(), f) {
+        let deadline = deadline.min(limits.deadline());
+        match loader::call(instance, limits.fuel_per_call, deadline, f) {
             Ok(r) => Ok(r),
             Err(trap) => {
                 **slot = None;

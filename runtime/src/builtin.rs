@@ -30,6 +30,22 @@ fn arg(name: &str, required: bool) -> CommandArg {
     }
 }
 
+fn int_arg(name: &str, lo: i64, hi: i64) -> CommandArg {
+    CommandArg {
+        type_: ArgType::CephInt,
+        range: Some(crate::bindings::ArgRange::Int((Some(lo), Some(hi)))),
+        ..arg(name, false)
+    }
+}
+
+fn choices_arg(name: &str, choices: &[&str]) -> CommandArg {
+    CommandArg {
+        type_: ArgType::CephChoices,
+        choices: choices.iter().map(|c| (*c).to_owned()).collect(),
+        ..arg(name, false)
+    }
+}
+
 fn cmd(prefix: &str, args: Vec<CommandArg>, desc: &str, perm: Perm) -> CommandDecl {
     CommandDecl {
         prefix: prefix.into(),
@@ -130,6 +146,15 @@ pub fn commands() -> Vec<CommandDecl> {
             Perm::R,
         ),
         cmd("status", vec![], "Show the daemon's status", Perm::R),
+        cmd(
+            "log last",
+            vec![
+                int_arg("num", 1, crate::clog::CLOG_ENTRIES as i64),
+                choices_arg("channel", &["cluster", "audit", "*"]),
+            ],
+            "Show the last entries of the cluster log (default 20, channel cluster)",
+            Perm::R,
+        ),
     ]
 }
 
@@ -171,6 +196,7 @@ pub fn run(
             CommandReply::ok(render(&v, fmt, || health::to_plain(&checks, detail)))
         }
         "status" => status(m, fmt),
+        "log last" => log_last(m, args, fmt),
         _ if prefix.starts_with("config-key ") => config_key(m, prefix, args, fmt, inbuf)
             .unwrap_or_else(|e| CommandReply::err(5, e.to_string())),
         other => CommandReply::err(22, format!("no built-in command '{other}'")),
@@ -535,6 +561,24 @@ fn config_ls(m: &Manager, only: Option<&str>, fmt: Format) -> CommandReply {
     let v = Value::Object(values);
     CommandReply::ok(render(&v, fmt, || {
         format::table(&["OPTION", "VALUE", "SOURCE", "TYPE"], &rows)
+    }))
+}
+
+/// `log last [num] [channel]`, as `ceph log last` prints it.
+fn log_last(m: &Manager, args: &Map<String, Value>, fmt: Format) -> CommandReply {
+    let n = args.get("num").and_then(Value::as_u64).unwrap_or(20) as usize;
+    let channel = match s(args, "channel") {
+        Some("*") => None,
+        Some(c) => Some(c),
+        None => Some("cluster"),
+    };
+    let entries = m.clog.last(n, channel);
+    let v = Value::Array(entries.iter().map(crate::clog::Entry::to_json).collect());
+    CommandReply::ok(render(&v, fmt, || {
+        entries
+            .iter()
+            .map(|e| e.to_line() + "\n")
+            .collect::<String>()
     }))
 }
 

@@ -82,6 +82,26 @@ pub const STORE_WRITE_BYTES_PER_SEC: u64 = 2 << 20;
 /// a transaction of its own.
 pub const STORE_WRITE_COST_BYTES: u64 = 512;
 
+/// Cluster commands (`send`) one module may have pending or completed and not yet taken.
+pub const COMMANDS_PENDING: usize = 64;
+/// Bytes of a command's tag.
+pub const COMMAND_TAG_BYTES: usize = 256;
+/// Cluster commands queued for the host's command threads, all modules together; past it a
+/// send is refused with `again`.
+pub const COMMANDS_QUEUED: usize = 1024;
+/// Threads that run modules' cluster commands.
+pub const COMMAND_THREADS: usize = 4;
+
+/// The shortest and longest tick period a module may set, in milliseconds.
+pub const TICK_MIN_MS: u32 = 10;
+/// See [`TICK_MIN_MS`].
+pub const TICK_MAX_MS: u32 = 86_400_000;
+
+/// Modules a remote call chain may pass through (A calls B calls C …).
+pub const REMOTE_DEPTH: usize = 8;
+/// Methods one module may serve to remote calls.
+pub const REMOTE_METHODS: usize = 256;
+
 /// Bytes of one KV value. Stops one key from holding an unbounded blob.
 pub const KV_VALUE_BYTES: usize = 1 << 20;
 

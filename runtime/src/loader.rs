@@ -6,16 +6,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, Linker, TypedFunc};
 use wasmtime::{Engine, Store};
 
-use crate::bindings::{MgrModule, MgrModulePre, ModuleInfo};
+use crate::bindings::{MgrModule, MgrModulePre, ModuleInfo, optional};
 use crate::cache::{self, ArtifactCache, CacheOutcome};
+use crate::clog::ClusterLog;
 use crate::cluster::ClusterSource;
 use crate::engine;
 use crate::health::HealthBoard;
 use crate::host::ModuleCtx;
+use crate::host::command::CommandRunner;
 use crate::limits::{self, Limits};
+use crate::link::Link;
 use crate::manifest::Manifest;
 use crate::module_env::ModuleEnv;
 use crate::options::OptionSet;
@@ -38,6 +41,8 @@ pub struct LoadedModule {
     pub cache: CacheOutcome,
     /// How long compile-or-load plus first instantiation and describe took.
     pub load_time: Duration,
+    /// The methods it serves to remote calls (`remote-target.methods`), empty if none.
+    pub remote_methods: Vec<String>,
     pub(crate) pre: MgrModulePre<ModuleCtx>,
     pub(crate) env: Arc<ModuleEnv>,
 }
@@ -46,6 +51,40 @@ pub struct LoadedModule {
 pub struct Instance {
     pub(crate) store: Store<ModuleCtx>,
     pub(crate) bindings: MgrModule,
+    pub(crate) extras: Extras,
+}
+
+/// `remote-target.handle-remote(method, args) -> result<string, string>`.
+pub(crate) type HandleRemote = TypedFunc<(String, String), (Result<String, String>,)>;
+
+/// The optional exports an instance has (see [`crate::bindings::optional`]).
+#[derive(Clone, Default)]
+pub(crate) struct Extras {
+    /// `ticker.tick`.
+    pub tick: Option<TypedFunc<(), ()>>,
+    /// `remote-target.methods`.
+    pub methods: Option<TypedFunc<(), (Vec<String>,)>>,
+    /// `remote-target.handle-remote`.
+    pub handle_remote: Option<HandleRemote>,
+}
+
+impl Extras {
+    /// Look up the optional exports of `instance`. A missing or mistyped one is simply absent.
+    fn find(store: &mut Store<ModuleCtx>, instance: &wasmtime::component::Instance) -> Extras {
+        let mut func = |iface: &str, name: &str| {
+            let parent = instance.get_export_index(&mut *store, None, iface)?;
+            let index = instance.get_export_index(&mut *store, Some(&parent), name)?;
+            instance.get_func(&mut *store, index)
+        };
+        let tick = func(optional::TICKER, "tick");
+        let methods = func(optional::REMOTE_TARGET, "methods");
+        let handle = func(optional::REMOTE_TARGET, "handle-remote");
+        Extras {
+            tick: tick.and_then(|f| f.typed(&*store).ok()),
+            methods: methods.and_then(|f| f.typed(&*store).ok()),
+            handle_remote: handle.and_then(|f| f.typed(&*store).ok()),
+        }
+    }
 }
 
 /// Why a module could not be loaded. Each message says what to do.
@@ -126,6 +165,37 @@ fn read_component(path: &Path) -> Result<Vec<u8>, LoadError> {
     Ok(bytes)
 }
 
+/// The methods a module serves to remote calls, asked once at load and checked: at most
+/// [`limits::REMOTE_METHODS`] plain words of at most [`limits::NAME_BYTES`] bytes.
+fn remote_methods(instance: &mut Instance) -> Result<Vec<String>, LoadError> {
+    let Some(methods) = instance.extras.methods else {
+        return Ok(Vec::new());
+    };
+    let (list,) = call_extra(
+        instance,
+        limits::LOAD_FUEL,
+        limits::LOAD_DEADLINE,
+        &methods,
+        (),
+    )
+    .map_err(|trap| LoadError::Trapped {
+        stage: "remote-target.methods",
+        trap,
+    })?;
+    if list.len() > limits::REMOTE_METHODS
+        || list.iter().any(|m| {
+            m.is_empty() || m.len() > limits::NAME_BYTES || !crate::sanitize::is_plain_word(m)
+        })
+    {
+        return Err(LoadError::Invalid(format!(
+            "remote-target.methods: at most {} methods, each one word of 1 to {} bytes",
+            limits::REMOTE_METHODS,
+            limits::NAME_BYTES
+        )));
+    }
+    Ok(list)
+}
+
 /// What `describe` returned, checked against the declaration limits of [`limits`] and with
 /// every text an operator will see made safe to show ([`crate::sanitize`]). Runs in time
 /// linear in the description, before the module holds any shared lock.
@@ -200,6 +270,34 @@ pub struct Services {
     pub mgr_id: String,
     /// The daemon's `debug_mgr` level, for modules whose `log_level` is empty.
     pub debug_mgr: String,
+    /// The way back to the supervisor, bound once it exists.
+    pub link: Arc<Link>,
+    /// Where modules' cluster commands run.
+    pub runner: Arc<CommandRunner>,
+    /// The daemon's cluster log.
+    pub clog: Arc<ClusterLog>,
+}
+
+impl Services {
+    /// Services over these parts, with a new link, command runner and cluster log.
+    pub fn new(
+        persist: Arc<dyn Persistence>,
+        cluster: Arc<dyn ClusterSource>,
+        health: Arc<HealthBoard>,
+        mgr_id: String,
+        debug_mgr: String,
+    ) -> Services {
+        Services {
+            persist,
+            cluster,
+            health,
+            mgr_id,
+            debug_mgr,
+            link: Link::new(),
+            runner: CommandRunner::start(limits::COMMAND_THREADS),
+            clog: Arc::new(ClusterLog::default()),
+        }
+    }
 }
 
 /// Compiles, links and instantiates modules for one engine.
@@ -291,17 +389,8 @@ impl Loader {
             .and_then(MgrModulePre::new)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         compiled();
-        let s = &self.services;
-        let env = ModuleEnv::new(
-            name,
-            &s.mgr_id,
-            s.persist.clone(),
-            s.cluster.clone(),
-            limits,
-            s.health.clone(),
-            &s.debug_mgr,
-        )
-        .map_err(|e| LoadError::Invalid(e.to_string()))?;
+        let env = ModuleEnv::new(name, &self.services, limits)
+            .map_err(|e| LoadError::Invalid(e.to_string()))?;
         let env = Arc::new(env);
         let mut instance =
             instantiate(&self.engine, &pre, &env).map_err(|trap| LoadError::Trapped {
@@ -327,6 +416,7 @@ impl Loader {
             )));
         }
         let info = checked_info(name, info).map_err(LoadError::Invalid)?;
+        let remote_methods = remote_methods(&mut instance)?;
         let options = OptionSet::new(name, info.options.clone())
             .map_err(|e| LoadError::Invalid(e.to_string()))?;
         env.set_options(options);
@@ -338,6 +428,7 @@ impl Loader {
             info,
             cache,
             load_time: started.elapsed(),
+            remote_methods,
             pre,
             env,
         };
@@ -382,8 +473,23 @@ fn instantiate(
     let deadline = limits::LOAD_DEADLINE;
     arm(&mut store, budget, deadline);
     let started = Instant::now();
-    match pre.instantiate(&mut store) {
-        Ok(bindings) => Ok(Instance { store, bindings }),
+    let made = pre
+        .instance_pre()
+        .instantiate(&mut store)
+        .and_then(|instance| {
+            let bindings = MgrModule::new(&mut store, &instance)?;
+            Ok((instance, bindings))
+        });
+    match made {
+        Ok((instance, bindings)) => {
+            let extras = Extras::find(&mut store, &instance);
+            store.data_mut().has_ticker = extras.tick.is_some();
+            Ok(Instance {
+                store,
+                bindings,
+                extras,
+            })
+        }
         Err(e) => Err(TrapKind::classify(
             &e,
             store.data(),
@@ -405,6 +511,24 @@ fn arm(store: &mut Store<ModuleCtx>, fuel: u64, deadline: Duration) {
     ctx.wait_expired = false;
 }
 
+/// Call an optional export `f` of `instance` with `params` under `fuel` and `deadline`, as
+/// [`call`] does for the world's exports.
+pub(crate) fn call_extra<P, R>(
+    instance: &mut Instance,
+    fuel: u64,
+    deadline: Duration,
+    f: &TypedFunc<P, R>,
+    params: P,
+) -> Result<R, TrapKind>
+where
+    P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower + Send + Sync,
+    R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift + Send + Sync,
+{
+    call(instance, fuel, deadline, |_, store| {
+        f.call(&mut *store, params)
+    })
+}
+
 /// Run one call into `instance` under `fuel` and `deadline`. A failure is classified; the
 /// instance must then be dropped (its store is poisoned).
 pub(crate) fn call<R>(
@@ -413,7 +537,9 @@ pub(crate) fn call<R>(
     deadline: Duration,
     f: impl FnOnce(&MgrModule, &mut Store<ModuleCtx>) -> wasmtime::Result<R>,
 ) -> Result<R, TrapKind> {
-    let Instance { store, bindings } = instance;
+    let Instance {
+        store, bindings, ..
+    } = instance;
     store
         .data()
         .env

@@ -160,6 +160,7 @@ pub struct Manager {
     pub(crate) cluster: Arc<dyn ClusterSource>,
     pub(crate) config: HostConfigSummary,
     pub(crate) started: Instant,
+    pub(crate) clog: Arc<crate::clog::ClusterLog>,
     _ticker: EpochTicker,
 }
 
@@ -195,18 +196,25 @@ impl Manager {
                 "cannot start the worker threads: {e}"
             )))
         })?;
-        let watchdog = pool.watchdog();
-        let ticker = EpochTicker::start_with(engine.clone(), move || watchdog.tick())
-            .map_err(|e| StartError::Engine(wasmtime::Error::msg(e.to_string())))?;
         let health = Arc::new(HealthBoard::default());
         let mgr_id = config.cluster.mgr_id();
-        let services = Services {
-            persist: persist.clone(),
-            cluster: config.cluster.clone(),
-            health: health.clone(),
-            mgr_id: mgr_id.clone(),
-            debug_mgr: config.debug_mgr.clone(),
-        };
+        let services = Services::new(
+            persist.clone(),
+            config.cluster.clone(),
+            health.clone(),
+            mgr_id.clone(),
+            config.debug_mgr.clone(),
+        );
+        let link = services.link.clone();
+        let clog = services.clog.clone();
+        let watchdog = pool.watchdog();
+        let ticks = link.clone();
+        // Every epoch tick also runs the modules' due ticks (periodic work).
+        let ticker = EpochTicker::start_with(engine.clone(), move || {
+            watchdog.tick();
+            ticks.run_due_ticks();
+        })
+        .map_err(|e| StartError::Engine(wasmtime::Error::msg(e.to_string())))?;
         let loader = Loader::new(
             engine,
             &config
@@ -231,6 +239,7 @@ impl Manager {
             table,
             pool,
         );
+        link.bind(&supervisor);
         supervisor.discover().map_err(|e| StartError::Dir {
             path: config.modules_dir.display().to_string(),
             message: e.to_string(),
@@ -246,6 +255,7 @@ impl Manager {
                 mgr_id,
             },
             started: Instant::now(),
+            clog,
             _ticker: ticker,
         })
     }

@@ -1,14 +1,18 @@
 //! What every instance of one module shares: its identity, its limits, its declared options,
 //! and the host services it reaches (persistence, cluster state, health board, log).
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use crate::bindings::{HealthCheck, Level, OptionValue};
+use crate::bindings::{ClogPriority, HealthCheck, Level, NotifyKind, OptionValue};
+use crate::clog::ClusterLog;
 use crate::cluster::ClusterSource;
 use crate::health::HealthBoard;
+use crate::host::command::{CommandRunner, Pending};
 use crate::limits::Limits;
+use crate::link::Link;
+use crate::loader::Services;
 use crate::options::{self, OptionError, OptionProblem, OptionSet};
 use crate::persist::{PersistError, Persistence, Space};
 
@@ -59,6 +63,20 @@ pub struct ModuleEnv {
     usage: Mutex<Option<StoreUsage>>,
     /// The store write budget: (when last refilled, bytes left).
     write_bucket: Mutex<(Instant, u64)>,
+    /// The way back to the supervisor (command completions, remote calls).
+    pub(crate) link: Arc<Link>,
+    /// Where the module's cluster commands run.
+    pub(crate) runner: Arc<CommandRunner>,
+    /// The daemon's cluster log.
+    pub(crate) clog: Arc<ClusterLog>,
+    /// The module's cluster commands pending or not yet taken, by tag.
+    pub(crate) commands: Pending,
+    /// The tick period in milliseconds; 0: no ticks.
+    tick_period_ms: AtomicU32,
+    /// When the next tick is due.
+    next_tick: Mutex<Option<Instant>>,
+    /// Whether a tick is queued or running (so ticks never pile up).
+    tick_queued: AtomicBool,
 }
 
 /// A failure reading or writing an option.
@@ -135,26 +153,26 @@ fn level_to_u8(l: Level) -> u8 {
 impl ModuleEnv {
     /// The environment of module `name`, with only the built-in options known until the module
     /// has described itself.
-    pub fn new(
-        name: &str,
-        mgr_id: &str,
-        persist: Arc<dyn Persistence>,
-        cluster: Arc<dyn ClusterSource>,
-        limits: Limits,
-        health: Arc<HealthBoard>,
-        debug_mgr: &str,
-    ) -> Result<Self, OptionError> {
+    pub fn new(name: &str, services: &Services, limits: Limits) -> Result<Self, OptionError> {
+        let s = services;
         let env = ModuleEnv {
             name: name.to_owned(),
-            mgr_id: mgr_id.to_owned(),
-            persist,
-            cluster,
+            mgr_id: s.mgr_id.clone(),
+            persist: s.persist.clone(),
+            cluster: s.cluster.clone(),
             limits,
-            health,
+            health: s.health.clone(),
+            link: s.link.clone(),
+            runner: s.runner.clone(),
+            clog: s.clog.clone(),
+            commands: Pending::default(),
+            tick_period_ms: AtomicU32::new(0),
+            next_tick: Mutex::new(None),
+            tick_queued: AtomicBool::new(false),
             stats: ModuleStats::default(),
             options: RwLock::new(Arc::new(OptionSet::new(name, Vec::new())?)),
             level: AtomicU8::new(level_to_u8(Level::Info)),
-            debug_mgr: debug_mgr.to_owned(),
+            debug_mgr: s.debug_mgr.clone(),
             log_bucket: Mutex::new((Instant::now(), 0)),
             active: AtomicBool::new(true),
             usage: Mutex::new(None),
@@ -347,16 +365,9 @@ impl ModuleEnv {
         if level_to_u8(level) < self.level.load(Ordering::Relaxed) {
             return;
         }
-        {
-            let mut bucket = self.log_bucket.lock().unwrap_or_else(|p| p.into_inner());
-            if bucket.0.elapsed().as_secs() >= 1 {
-                *bucket = (Instant::now(), 0);
-            }
-            if bucket.1 >= self.limits.log_lines_per_sec {
-                self.stats.log_dropped.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-            bucket.1 += 1;
+        if !self.take_log_token() {
+            self.stats.log_dropped.fetch_add(1, Ordering::Relaxed);
+            return;
         }
         // Escaped here, once: a module's line can neither drive the terminal the log goes to
         // nor start a forged line of its own.
@@ -370,6 +381,69 @@ impl ModuleEnv {
                 tracing::error!(target: "module", module = m, "{message}")
             }
         }
+    }
+
+    /// Take one line from the module's log rate (log lines and cluster log entries share it);
+    /// false if the rate is used up for this second.
+    pub fn take_log_token(&self) -> bool {
+        let mut bucket = self.log_bucket.lock().unwrap_or_else(|p| p.into_inner());
+        if bucket.0.elapsed().as_secs() >= 1 {
+            *bucket = (Instant::now(), 0);
+        }
+        if bucket.1 >= self.limits.log_lines_per_sec {
+            return false;
+        }
+        bucket.1 += 1;
+        true
+    }
+
+    /// Write an entry to the cluster log as this module (`mgr.<id>`), and cue the modules
+    /// subscribed to `clog` with it.
+    pub fn cluster_log(&self, channel: &str, priority: ClogPriority, message: &str) {
+        let entry = self.clog.push(
+            &format!("mgr.{}", self.mgr_id),
+            Some(&self.name),
+            channel,
+            priority,
+            message,
+        );
+        self.link
+            .notify_all(NotifyKind::Clog, &entry.to_json().to_string());
+    }
+
+    /// Tick every `period_ms` from now on (`None`: stop ticking).
+    pub fn set_tick_period(&self, period_ms: Option<u32>) {
+        let ms = period_ms.unwrap_or(0);
+        self.tick_period_ms.store(ms, Ordering::Release);
+        *self.next_tick.lock().unwrap_or_else(|p| p.into_inner()) =
+            period_ms.map(|ms| Instant::now() + std::time::Duration::from_millis(u64::from(ms)));
+    }
+
+    /// The tick period, if the module ticks.
+    pub fn tick_period(&self) -> Option<std::time::Duration> {
+        match self.tick_period_ms.load(Ordering::Acquire) {
+            0 => None,
+            ms => Some(std::time::Duration::from_millis(u64::from(ms))),
+        }
+    }
+
+    /// Whether a tick is due at `now` and none is queued; if so it counts as queued from now.
+    pub(crate) fn claim_due_tick(&self, now: Instant) -> bool {
+        let due = self
+            .next_tick
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|t| t <= now);
+        due && !self.tick_queued.swap(true, Ordering::AcqRel)
+    }
+
+    /// A tick ended (or was dropped): the next one is due a period from now.
+    pub(crate) fn tick_done(&self) {
+        if let Some(period) = self.tick_period() {
+            *self.next_tick.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(Instant::now() + period);
+        }
+        self.tick_queued.store(false, Ordering::Release);
     }
 
     /// Replace this module's health checks (ignored once the module was stopped); refused if

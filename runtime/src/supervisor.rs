@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::actor::{ActorHandle, Blame, CallFailure, Job, SendError};
-use crate::bindings::{CommandResult, NotifyKind, Severity};
+use crate::bindings::{CommandResult, NotifyKind, RemoteError, Severity};
 use crate::command::{self, CommandTable};
 use crate::health::{Check, HealthBoard};
 use crate::limits;
@@ -149,6 +149,11 @@ pub struct Supervisor {
     claims: Mutex<BTreeMap<String, String>>,
     /// The workers that run queued calls of every module.
     pool: Pool,
+}
+
+thread_local! {
+    /// The modules this thread is in the middle of a remote call into, outermost first.
+    static REMOTE_CHAIN: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Bytes of a failure reason as `module ls` and `health detail` show it.
@@ -863,6 +868,112 @@ impl Supervisor {
         // One hand-over for the whole event: idle workers wake once, not once per module.
         self.pool.scheduler().schedule_all(to_schedule);
         sent
+    }
+
+    /// Cue module `name` alone with `notify(kind, id)` (a command it sent has completed),
+    /// whatever it subscribed to. Never waits for the module.
+    pub fn notify_module(&self, name: &str, kind: NotifyKind, id: &str) {
+        let actor = self.slots().get(name).and_then(|s| s.actor.clone());
+        if let Some(actor) = actor {
+            let _ = actor.send(Job::Notify {
+                kind,
+                id: Arc::from(id),
+            });
+        }
+    }
+
+    /// Queue a tick for every running module whose tick is due. Cheap when none is: called
+    /// on every epoch tick.
+    pub fn run_due_ticks(&self) {
+        let now = Instant::now();
+        let mut to_schedule = Vec::new();
+        for slot in self.slots().values() {
+            let (Some(actor), Some(m)) = (&slot.actor, &slot.loaded) else {
+                continue;
+            };
+            if m.env.claim_due_tick(now) {
+                match actor.queue(Job::Tick) {
+                    Ok(task) => to_schedule.extend(task),
+                    // A full mailbox: the tick is skipped, the next one comes a period later.
+                    Err(_) => m.env.tick_done(),
+                }
+            }
+        }
+        if !to_schedule.is_empty() {
+            self.pool.scheduler().schedule_all(to_schedule);
+        }
+    }
+
+    /// A remote call from module `from` to `method` of module `to`, run on this thread within
+    /// `budget`. The modules this thread is in the middle of calling are remembered, so a call
+    /// back into one of them (A calls B calls A) fails at once instead of deadlocking on a lock
+    /// this thread holds.
+    pub fn call_remote(
+        &self,
+        from: &str,
+        to: &str,
+        method: &str,
+        args: &str,
+        budget: Duration,
+    ) -> Result<String, RemoteError> {
+        let chain = REMOTE_CHAIN.with(|c| c.borrow().clone());
+        let mut path = if chain.last().is_some_and(|m| m == from) {
+            chain
+        } else {
+            vec![from.to_owned()]
+        };
+        if path.iter().any(|m| m == to) {
+            path.push(to.to_owned());
+            return Err(RemoteError::Failed(format!(
+                "the remote call would call back into a module already in the call: {}",
+                path.join(" -> ")
+            )));
+        }
+        if path.len() >= limits::REMOTE_DEPTH {
+            return Err(RemoteError::Failed(format!(
+                "remote calls nest at most {} modules deep: {} -> {to}",
+                limits::REMOTE_DEPTH,
+                path.join(" -> ")
+            )));
+        }
+        let (actor, methods) = {
+            let slots = self.slots();
+            let found = slots
+                .get(to)
+                .and_then(|s| Some((s.actor.clone()?, s.loaded.clone()?)));
+            match found {
+                Some((actor, m)) if !actor.is_stopping() => (actor, m.remote_methods.clone()),
+                _ => {
+                    return Err(RemoteError::NotEnabled(format!(
+                        "module '{}' is not enabled",
+                        crate::sanitize::quote(to)
+                    )));
+                }
+            }
+        };
+        if !methods.iter().any(|m| m == method) {
+            return Err(RemoteError::NoSuchMethod(format!(
+                "module '{to}' has no remote method '{}'; it serves: {}",
+                crate::sanitize::quote(method),
+                if methods.is_empty() {
+                    "none".to_owned()
+                } else {
+                    methods.join(", ")
+                }
+            )));
+        }
+        path.push(to.to_owned());
+        let outer = REMOTE_CHAIN.with(|c| std::mem::replace(&mut *c.borrow_mut(), path));
+        let outcome = actor.remote_here(method, args, budget);
+        REMOTE_CHAIN.with(|c| *c.borrow_mut() = outer);
+        match outcome {
+            Ok(Ok(json)) => Ok(json),
+            Ok(Err(message)) => Err(RemoteError::Failed(crate::sanitize::line(
+                &message,
+                limits::LOG_LINE_BYTES,
+            ))),
+            Err(f) => Err(RemoteError::Failed(f.message)),
+        }
     }
 
     /// Record a trap of `name`'s actor `generation` and decide what it does next.

@@ -48,6 +48,7 @@ fn help_lists_every_command_with_its_generated_usage() {
         health detail                             Show health with every check's detail
         hello [<person_name>]                     Say hello
         hello stats                               Show how many greetings were sent, and to which place by default
+        log last [<num:int>] [<channel:cluster|audit|*>]  Show the last entries of the cluster log (default 20, channel cluster)
         module disable <module>                   Disable a module
         module enable <module>                    Enable a module (restarts a failed one)
         module info <module>                      Show a module's digest, limits, commands, options and counters

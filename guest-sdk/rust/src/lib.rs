@@ -73,9 +73,18 @@
 //!
 //! # Host calls
 //!
-//! [`store`], [`config`], [`health`], [`cluster`] and [`log`] wrap the WIT imports with
-//! typed values. Their errors are [`Error`]s carrying the Linux errno of their [`ErrorCode`]
-//! (see [`errno`]); `?` turns one into an [`ErrorResponse`] that passes it on to the client.
+//! [`store`], [`config`], [`health`], [`cluster`], [`log`], [`command`] and [`schedule`] wrap
+//! the WIT imports with typed values. Their errors are [`Error`]s carrying the Linux errno of
+//! their [`ErrorCode`] (see [`errno`]); `?` turns one into an [`ErrorResponse`] that passes it
+//! on to the client. [`remote`] calls other modules; its [`remote::RemoteError`] tells apart
+//! the three ways a call fails.
+//!
+//! # Periodic work and remote methods
+//!
+//! [`MgrModule::tick`] runs every period set with [`schedule::set_tick_period`] (or declared
+//! as [`MgrModule::TICK_PERIOD`]), between the module's other calls: it replaces the
+//! `serve()` loop of a Python module. [`MgrModule::remote_methods`] and
+//! [`MgrModule::handle_remote`] serve the methods other modules call with [`remote::call`].
 //!
 //! # Panics
 //!
@@ -90,6 +99,7 @@ extern crate self as wasmgr_guest;
 
 pub mod args;
 pub mod cluster;
+pub mod command;
 pub mod config;
 pub mod errno;
 mod error;
@@ -97,14 +107,17 @@ pub mod health;
 pub mod log;
 mod module;
 mod options;
+pub mod remote;
 mod response;
+pub mod schedule;
 pub mod store;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-/// The bindings wit-bindgen generates for the `wasmgr:mgr/mgr-module` world.
+/// The bindings wit-bindgen generates for the `wasmgr:mgr/mgr-module-full` world: the
+/// `mgr-module` world plus the `ticker` and `remote-target` exports.
 ///
 /// Modules should not need them: the SDK re-exports the types authors use. They are public
 /// because the export macro refers to them.
@@ -114,7 +127,7 @@ pub mod __private;
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
-        world: "wasmgr:mgr/mgr-module",
+        world: "wasmgr:mgr/mgr-module-full",
         pub_export_macro: true,
         export_macro_name: "__export",
         default_bindings_module: "::wasmgr_guest::bindings",

@@ -10,14 +10,41 @@
 //!
 //! The host drops lines below the module's `log_level` option and enforces size and rate
 //! limits, so logging needs no configuration in the module.
+//!
+//! [`cluster_log`] writes to the cluster log instead (`MgrModule.cluster_log`), which
+//! operators read with `wasmgr log last`:
+//!
+//! ```no_run
+//! use wasmgr_guest::log::{self, ClogPriority};
+//!
+//! # fn main() -> wasmgr_guest::Result<()> {
+//! log::cluster_log(log::CLUSTER, ClogPriority::Warn, "osd.3 has been down for 10 minutes")?;
+//! # Ok(())
+//! # }
+//! ```
 
 use crate::bindings::wasmgr::mgr::log as host;
+use crate::error::Result;
 
-pub use crate::bindings::wasmgr::mgr::log::Level;
+pub use crate::bindings::wasmgr::mgr::log::{ClogPriority, Level};
 
 /// Writes one line at `level`.
 pub fn log(level: Level, message: &str) {
     host::log(level, message);
+}
+
+/// The cluster log's main channel.
+pub const CLUSTER: &str = "cluster";
+/// The cluster log's audit channel.
+pub const AUDIT: &str = "audit";
+
+/// `MgrModule.cluster_log(channel, priority, message)`: writes one entry to the cluster log.
+///
+/// `channel` is [`CLUSTER`], [`AUDIT`] or another word; `message` is one line of at most 4096
+/// bytes. Modules subscribed to `Clog` are notified of the entry. Entries over the module's
+/// log rate are refused with `again`.
+pub fn cluster_log(channel: &str, priority: ClogPriority, message: &str) -> Result<()> {
+    Ok(host::cluster_log(channel, priority, message)?)
 }
 
 /// Logs a `format!`-style line at `critical` level.

@@ -1,5 +1,9 @@
 //! The module itself: what it declares, and the one instance the SDK keeps of it.
 
+use std::time::Duration;
+
+use serde_json::Value;
+
 use crate::options::ModuleOption;
 use crate::{CommandDecl, HandleCommandResult, NotifyKind};
 
@@ -17,6 +21,13 @@ pub trait MgrModule: Commands + Default + 'static {
     const VERSION: &'static str;
     /// The notify kinds the module wants ([`MgrModule::notify`] gets no others).
     const NOTIFY: &'static [NotifyKind] = &[];
+    /// The period of [`MgrModule::tick`] from the start, if the module does periodic work.
+    ///
+    /// The SDK sets it with [`schedule::set_tick_period`](crate::schedule::set_tick_period)
+    /// once per wasm instance: in `describe` if the host allows it there, else at the
+    /// instance's first call (so after a trap replaces the instance, ticking resumes with the
+    /// first call into the new one). Change it later with `set_tick_period`.
+    const TICK_PERIOD: Option<Duration> = None;
 
     /// The options the module declares (`MODULE_OPTIONS`). Do not declare `log_level`: the
     /// host adds it to every module.
@@ -37,6 +48,27 @@ pub trait MgrModule: Commands + Default + 'static {
 
     /// The module is being disabled; the instance is dropped after, under a short deadline.
     fn shutdown(&mut self) {}
+
+    /// One round of periodic work: the body of a Python `serve()` loop. The host calls it
+    /// every period set with [`schedule::set_tick_period`](crate::schedule::set_tick_period)
+    /// (or [`MgrModule::TICK_PERIOD`]), between the module's other calls and under the same
+    /// limits; it never ticks a module that set no period.
+    fn tick(&mut self) {}
+
+    /// The methods other modules may call with [`remote::call`](crate::remote::call); the
+    /// host asks once, when the module is loaded. A call to any other method is
+    /// `NoSuchMethod` for the caller.
+    fn remote_methods() -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// Runs the remote method `method` (one of [`MgrModule::remote_methods`]) with `args`, the
+    /// JSON list of the caller's arguments; the result as JSON, or a message the caller gets
+    /// as `RemoteError::Failed`.
+    fn handle_remote(&mut self, method: &str, args: Value) -> Result<Value, String> {
+        let _ = args;
+        Err(format!("no such method '{method}'"))
+    }
 }
 
 /// The commands a module serves. Implemented by `#[wasmgr_guest::commands]`; write it by
@@ -54,7 +86,9 @@ pub trait Commands {
     }
 }
 
-/// Exports a type implementing [`MgrModule`] as the component's `module` interface.
+/// Exports a type implementing [`MgrModule`] as the component's `module` interface, with the
+/// `ticker` and `remote-target` interfaces (every SDK module exports them; a module that sets
+/// no tick period and lists no remote methods is never called through them).
 ///
 /// ```ignore
 /// wasmgr_guest::export_module!(Hello);
@@ -86,6 +120,25 @@ macro_rules! export_module {
 
                 fn shutdown() {
                     $crate::__private::shutdown::<$module>()
+                }
+            }
+
+            impl $crate::__private::TickerGuest for __WasmgrModule {
+                fn tick() {
+                    $crate::__private::tick::<$module>()
+                }
+            }
+
+            impl $crate::__private::RemoteTargetGuest for __WasmgrModule {
+                fn methods() -> ::std::vec::Vec<::std::string::String> {
+                    $crate::__private::remote_methods::<$module>()
+                }
+
+                fn handle_remote(
+                    method: ::std::string::String,
+                    args_json: ::std::string::String,
+                ) -> ::std::result::Result<::std::string::String, ::std::string::String> {
+                    $crate::__private::handle_remote::<$module>(&method, &args_json)
                 }
             }
 

@@ -1,7 +1,7 @@
 //! What the macros expand to. Not part of the API: names here may change in any release.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Once;
 
 use serde::Serialize;
@@ -15,6 +15,8 @@ use crate::response::{ErrorResponse, Format, HandleCommandResult, IntoCommandRes
 use crate::{ArgRange, ArgType, CommandArg, ModuleInfo, NotifyKind};
 
 pub use crate::bindings::exports::wasmgr::mgr::module::{CommandResult, Guest};
+pub use crate::bindings::exports::wasmgr::mgr::remote_target::Guest as RemoteTargetGuest;
+pub use crate::bindings::exports::wasmgr::mgr::ticker::Guest as TickerGuest;
 pub use serde;
 
 /// One command call: the command map the host sent and the input buffer.
@@ -142,6 +144,39 @@ thread_local! {
     /// thread-local `RefCell` is all the synchronisation needed; it holds `dyn Any` because a
     /// static cannot be generic over the module type.
     static INSTANCE: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
+
+    /// Whether this wasm instance has set `MgrModule::TICK_PERIOD` (or given up on it).
+    static TICK_PERIOD_SET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Sets `M::TICK_PERIOD` once per wasm instance. In `describe` a refusal is only noted (the
+/// host may not take host calls there; the instance's first call tries again); at a later
+/// call it is logged, once.
+fn set_tick_period<M: MgrModule>(in_describe: bool) {
+    let Some(period) = M::TICK_PERIOD else { return };
+    if TICK_PERIOD_SET.get() {
+        return;
+    }
+    match crate::schedule::set_tick_period(Some(period)) {
+        Ok(()) => TICK_PERIOD_SET.set(true),
+        Err(e) if in_describe => log::log(
+            Level::Debug,
+            &format!("tick period not set in describe, will be at the first call: {e}"),
+        ),
+        Err(e) => {
+            TICK_PERIOD_SET.set(true);
+            log::log(
+                Level::Error,
+                &format!("cannot set the tick period {period:?}: {e}"),
+            );
+        }
+    }
+}
+
+/// What every export but `describe` does first.
+fn enter<M: MgrModule>() {
+    install_panic_hook();
+    set_tick_period::<M>(false);
 }
 
 fn with_instance<M: MgrModule, R>(f: impl FnOnce(&mut M) -> R) -> Result<R, ErrorResponse> {
@@ -179,6 +214,7 @@ fn install_panic_hook() {
 /// The `describe` export.
 pub fn describe<M: MgrModule>() -> ModuleInfo {
     install_panic_hook();
+    set_tick_period::<M>(true);
     let (can_run, error_string) = match M::can_run() {
         Ok(()) => (true, String::new()),
         Err(why) => (false, why),
@@ -196,7 +232,7 @@ pub fn describe<M: MgrModule>() -> ModuleInfo {
 
 /// The `handle-command` export.
 pub fn handle_command<M: MgrModule>(cmd: &str, inbuf: &str) -> CommandResult {
-    install_panic_hook();
+    enter::<M>();
     let result = dispatch::<M>(cmd, inbuf);
     CommandResult {
         retval: result.retval,
@@ -223,10 +259,46 @@ fn dispatch<M: MgrModule>(cmd: &str, inbuf: &str) -> HandleCommandResult {
 
 /// The `notify` export.
 pub fn notify<M: MgrModule>(kind: NotifyKind, id: &str) {
-    install_panic_hook();
+    enter::<M>();
     if let Err(e) = with_instance::<M, _>(|module| module.notify(kind, id)) {
         log::log(Level::Error, &format!("notify dropped: {}", e.message));
     }
+}
+
+/// The `ticker.tick` export.
+pub fn tick<M: MgrModule>() {
+    enter::<M>();
+    if let Err(e) = with_instance::<M, _>(|module| module.tick()) {
+        log::log(Level::Error, &format!("tick skipped: {}", e.message));
+    }
+}
+
+/// The `remote-target.methods` export.
+pub fn remote_methods<M: MgrModule>() -> Vec<String> {
+    install_panic_hook();
+    M::remote_methods().into_iter().map(str::to_owned).collect()
+}
+
+/// The `remote-target.handle-remote` export: the method must be one of `M::remote_methods`
+/// and the arguments JSON.
+pub fn handle_remote<M: MgrModule>(method: &str, args_json: &str) -> Result<String, String> {
+    enter::<M>();
+    if !M::remote_methods().contains(&method) {
+        return Err(format!(
+            "module '{}' has no remote method '{method}'",
+            M::NAME
+        ));
+    }
+    let args: Value = serde_json::from_str(args_json)
+        .map_err(|e| format!("the arguments of {}.{method} are not JSON: {e}", M::NAME))?;
+    let result = with_instance::<M, _>(|module| module.handle_remote(method, args))
+        .map_err(|e| e.message)??;
+    serde_json::to_string(&result).map_err(|e| {
+        format!(
+            "the result of {}.{method} does not serialise as JSON: {e}",
+            M::NAME
+        )
+    })
 }
 
 /// The `shutdown` export. A module that never ran is not created just to be shut down.

@@ -112,6 +112,51 @@ pub trait ClusterSource: Send + Sync + 'static {
 
     /// A short description for `status` output, e.g. "snapshot (embedded ceph-pacific-1node)".
     fn describe(&self) -> String;
+
+    /// Run a command on one of the cluster's daemons, as `ceph` sends it: `svc_type` `mon`,
+    /// `osd` or `mgr`, `svc_id` the daemon (empty: any), `command` Ceph's command JSON. A source
+    /// that takes no commands answers `EOPNOTSUPP`.
+    fn command(&self, svc_type: &str, svc_id: &str, command: &str, inbuf: &str) -> CommandOutput {
+        let _ = (svc_type, svc_id, command, inbuf);
+        CommandOutput {
+            retval: -95,
+            outb: String::new(),
+            outs: format!(
+                "the cluster source '{}' takes no commands; run the daemon with --cluster sim \
+                 or a real cluster",
+                self.describe()
+            ),
+        }
+    }
+
+    /// The commands [`ClusterSource::command`] serves, as Ceph describes its mon commands.
+    fn command_descriptions(&self) -> Vec<CommandSig> {
+        Vec::new()
+    }
+}
+
+/// A cluster daemon's answer to a command, in Ceph's terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandOutput {
+    /// 0 or a negative Linux errno.
+    pub retval: i32,
+    /// The output.
+    pub outb: String,
+    /// The status message.
+    pub outs: String,
+}
+
+/// One command a cluster serves, as Ceph's `MonCommands.h` describes it: a signature such as
+/// `osd pool create name=pool,type=CephPoolname name=pg_num,type=CephInt,range=0,req=false`,
+/// a help line, and the perm (`r`, `w` or `rw`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandSig {
+    /// The signature.
+    pub sig: String,
+    /// One line of help.
+    pub help: String,
+    /// `r`, `w` or `rw`.
+    pub perm: String,
 }
 
 /// Why a [`ClusterSource`] could not answer. Every message says what to do about it.

@@ -5,9 +5,12 @@
 //! what the call may touch, and reports failures as the WIT `error` record — never as a trap.
 
 mod cluster;
+pub(crate) mod command;
 mod config;
 mod health;
 mod log;
+mod remote;
+mod schedule;
 mod store;
 mod wasi;
 
@@ -39,6 +42,8 @@ pub struct ModuleCtx {
     /// Set when a WASI wait was cut short by [`ModuleCtx::deadline`], so the trap that
     /// follows is reported as the deadline.
     pub(crate) wait_expired: bool,
+    /// Whether the instance exports `ticker` (so a tick period may be set).
+    pub(crate) has_ticker: bool,
 }
 
 impl ModuleCtx {
@@ -66,6 +71,7 @@ impl ModuleCtx {
             last_panic: None,
             deadline: None,
             wait_expired: false,
+            has_ticker: false,
         }
     }
 

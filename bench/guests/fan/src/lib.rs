@@ -9,7 +9,7 @@
 //! Its `osd_map` notify calls `have_mon_connection`, the cheapest host call, which the bench's
 //! cluster source counts: the bench knows every module has run its notify without a command.
 
-use wasmgr_guest::__private::{self, CommandResult, Guest};
+use wasmgr_guest::__private::{self, CommandResult, Guest, RemoteTargetGuest, TickerGuest};
 use wasmgr_guest::{Commands, MgrModule, ModuleInfo, NotifyKind, cluster, store};
 
 /// The store key holding the module's name.
@@ -57,6 +57,22 @@ impl Guest for Export {
 
     fn shutdown() {
         __private::shutdown::<Fan>();
+    }
+}
+
+impl TickerGuest for Export {
+    fn tick() {
+        __private::tick::<Fan>();
+    }
+}
+
+impl RemoteTargetGuest for Export {
+    fn methods() -> Vec<String> {
+        __private::remote_methods::<Fan>()
+    }
+
+    fn handle_remote(method: String, args_json: String) -> Result<String, String> {
+        __private::handle_remote::<Fan>(&method, &args_json)
     }
 }
 

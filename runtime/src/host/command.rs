@@ -1,0 +1,247 @@
+//! `wasmgr:mgr/command`: the module's commands to the cluster (`send_command`, `mon_command`).
+//!
+//! Commands run on the host's [`CommandRunner`] threads, never on the module's own: `send`
+//! returns at once and the completion cues the module with `notify(command, tag)`; `send-wait`
+//! waits for the reply no longer than the call's deadline.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::{ModuleCtx, error};
+use crate::bindings::wasmgr::mgr::command::Host;
+use crate::bindings::{ErrorCode, GuestError, NotifyKind, Reply};
+use crate::cluster::ClusterSource;
+use crate::limits;
+
+/// A job for a [`CommandRunner`] thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Threads that run the cluster commands modules send, so that a slow cluster never holds a
+/// module's instance (or a worker) while the command is out.
+pub struct CommandRunner {
+    queue: SyncSender<Job>,
+}
+
+impl CommandRunner {
+    /// Starts `threads` runner threads with a queue of [`limits::COMMANDS_QUEUED`] jobs.
+    pub fn start(threads: usize) -> Arc<CommandRunner> {
+        let (queue, jobs) = sync_channel::<Job>(limits::COMMANDS_QUEUED);
+        let jobs = Arc::new(Mutex::new(jobs));
+        for i in 0..threads.max(1) {
+            let jobs = jobs.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("cluster-cmd-{i}"))
+                .spawn(move || run(&jobs));
+            if let Err(e) = spawned {
+                tracing::error!("cannot start a cluster command thread: {e}");
+            }
+        }
+        Arc::new(CommandRunner { queue })
+    }
+
+    /// Queue `job`; false if the queue is full.
+    fn submit(&self, job: Job) -> bool {
+        self.queue.try_send(job).is_ok()
+    }
+}
+
+fn run(jobs: &Mutex<Receiver<Job>>) {
+    loop {
+        let job = jobs.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        match job {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
+    }
+}
+
+/// Run `command` on `cluster` and turn its answer into the WIT reply.
+fn execute(
+    cluster: &dyn ClusterSource,
+    svc_type: &str,
+    svc_id: &str,
+    command: &str,
+    inbuf: &str,
+) -> Reply {
+    let out = cluster.command(svc_type, svc_id, command, inbuf);
+    Reply {
+        retval: out.retval,
+        outb: out.outb,
+        outs: out.outs,
+    }
+}
+
+/// Checks a command before it is sent: a known daemon type, and JSON with a string `prefix`.
+fn check(svc_type: &str, svc_id: &str, command: &str) -> Result<(), GuestError> {
+    if !matches!(svc_type, "mon" | "osd" | "mgr") {
+        return Err(error(
+            ErrorCode::Invalid,
+            format!(
+                "unknown daemon type '{}': send to mon, osd or mgr",
+                crate::sanitize::quote(svc_type)
+            ),
+        ));
+    }
+    if svc_id.len() > limits::NAME_BYTES {
+        return Err(error(
+            ErrorCode::Invalid,
+            format!("a daemon id is at most {} bytes", limits::NAME_BYTES),
+        ));
+    }
+    let parsed: serde_json::Value = serde_json::from_str(command).map_err(|e| {
+        error(
+            ErrorCode::Invalid,
+            format!("the command is not JSON ({e}); send an object with a \"prefix\""),
+        )
+    })?;
+    if !parsed
+        .get("prefix")
+        .is_some_and(serde_json::Value::is_string)
+    {
+        return Err(error(
+            ErrorCode::Invalid,
+            "the command has no \"prefix\": send an object such as {\"prefix\": \"osd pool ls\"}",
+        ));
+    }
+    Ok(())
+}
+
+impl Host for ModuleCtx {
+    fn send(
+        &mut self,
+        svc_type: String,
+        svc_id: String,
+        command: String,
+        inbuf: String,
+        tag: String,
+    ) -> Result<(), GuestError> {
+        check(&svc_type, &svc_id, &command)?;
+        if tag.is_empty() || tag.len() > limits::COMMAND_TAG_BYTES {
+            return Err(error(
+                ErrorCode::Invalid,
+                format!(
+                    "a command tag is 1 to {} bytes long",
+                    limits::COMMAND_TAG_BYTES
+                ),
+            ));
+        }
+        self.env.commands.begin(&tag)?;
+        let env = self.env.clone();
+        let job_tag = tag.clone();
+        let job = Box::new(move || {
+            let reply = execute(&*env.cluster, &svc_type, &svc_id, &command, &inbuf);
+            if env.commands.complete(&job_tag, reply) {
+                env.link
+                    .notify_module(&env.name, NotifyKind::Command, &job_tag);
+            }
+        });
+        if !self.env.runner.submit(job) {
+            self.env.commands.forget(&tag);
+            return Err(error(
+                ErrorCode::Again,
+                "the host's cluster command queue is full; try again shortly",
+            ));
+        }
+        Ok(())
+    }
+
+    fn take_reply(&mut self, tag: String) -> Option<Reply> {
+        self.env.commands.take(&tag)
+    }
+
+    fn send_wait(
+        &mut self,
+        svc_type: String,
+        svc_id: String,
+        command: String,
+        inbuf: String,
+        timeout_ms: u32,
+    ) -> Result<Reply, GuestError> {
+        check(&svc_type, &svc_id, &command)?;
+        let by_timeout = Instant::now() + Duration::from_millis(u64::from(timeout_ms));
+        let until = self.deadline.map_or(by_timeout, |d| d.min(by_timeout));
+        let (tx, rx) = sync_channel(1);
+        let cluster = self.env.cluster.clone();
+        let job = Box::new(move || {
+            let _ = tx.send(execute(&*cluster, &svc_type, &svc_id, &command, &inbuf));
+        });
+        if !self.env.runner.submit(job) {
+            return Err(error(
+                ErrorCode::Again,
+                "the host's cluster command queue is full; try again shortly",
+            ));
+        }
+        rx.recv_timeout(until.saturating_duration_since(Instant::now()))
+            .map_err(|_| {
+                error(
+                    ErrorCode::TimedOut,
+                    format!(
+                        "no reply within {timeout_ms} ms or the call's deadline; the command may \
+                         still complete: send it with a tag to have its reply later"
+                    ),
+                )
+            })
+    }
+}
+
+/// One module's commands in flight and replies not yet taken, by tag.
+#[derive(Default)]
+pub struct Pending {
+    tags: Mutex<std::collections::HashMap<String, Option<Reply>>>,
+}
+
+impl Pending {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Option<Reply>>> {
+        self.tags.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Record `tag` as sent; refused if it is in use or too many are pending.
+    fn begin(&self, tag: &str) -> Result<(), GuestError> {
+        let mut tags = self.lock();
+        if tags.contains_key(tag) {
+            return Err(error(
+                ErrorCode::Exists,
+                format!(
+                    "tag '{}' is in use: take its reply first, or use another tag",
+                    crate::sanitize::quote(tag)
+                ),
+            ));
+        }
+        if tags.len() >= limits::COMMANDS_PENDING {
+            return Err(error(
+                ErrorCode::Again,
+                format!(
+                    "{} commands are pending or unclaimed: take their replies (take-reply) before sending more",
+                    limits::COMMANDS_PENDING
+                ),
+            ));
+        }
+        tags.insert(tag.to_owned(), None);
+        Ok(())
+    }
+
+    /// Store the reply of `tag`; false if the tag was forgotten meanwhile.
+    fn complete(&self, tag: &str, reply: Reply) -> bool {
+        match self.lock().get_mut(tag) {
+            Some(slot) => {
+                *slot = Some(reply);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn forget(&self, tag: &str) {
+        self.lock().remove(tag);
+    }
+
+    /// The reply of `tag` if it has completed, handed over once.
+    fn take(&self, tag: &str) -> Option<Reply> {
+        let mut tags = self.lock();
+        if tags.get(tag).is_some_and(Option::is_some) {
+            return tags.remove(tag).flatten();
+        }
+        None
+    }
+}
