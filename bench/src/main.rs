@@ -259,13 +259,13 @@ fn run(o: &Opts) -> Result<()> {
     // its store, a maker of fresh loaders, and one loader kept warm.
     let own_loader = if want("enable") || want("restart") {
         let dirs = Dirs::new()?;
-        let services = Services {
-            persist: Arc::new(SqliteStore::open(&dirs.data())?),
-            cluster: Arc::new(SnapshotSource::embedded()),
-            health: Arc::new(HealthBoard::default()),
-            mgr_id: "x".into(),
-            debug_mgr: "2/5".into(),
-        };
+        let services = Services::new(
+            Arc::new(SqliteStore::open(&dirs.data())?),
+            Arc::new(SnapshotSource::embedded()),
+            Arc::new(HealthBoard::default()),
+            "x".into(),
+            "2/5".into(),
+        );
         let (engine, cache) = (engine::build(&Limits::default(), 16)?, p.cache.clone());
         let new_loader = move || {
             Ok(Loader::new(
