@@ -49,6 +49,7 @@ const WORKSPACES: &[(&str, &[&str])] = &[
             "rogue",
             "legacy",
             "ticker",
+            "counter",
         ],
     ),
 ];

@@ -25,6 +25,8 @@ pub struct Request {
     pub path: String,
     /// The `authorization` header, if any.
     pub authorization: Option<String>,
+    /// The body's length as the head announced it (the body is read after admission).
+    pub content_length: usize,
     pub body: Vec<u8>,
 }
 
@@ -129,6 +131,7 @@ pub fn serve(
             method: head.method.clone(),
             path: head.path.clone(),
             authorization: head.authorization.clone(),
+            content_length: head.content_length,
             body: Vec::new(),
         };
         let admitted = match handler.admit(&request) {

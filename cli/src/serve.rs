@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use wasmgr_runtime::cluster::{ClusterSource, SnapshotSource};
+use wasmgr_runtime::cluster::{ClusterSource, SimSource, SnapshotSource};
 use wasmgr_runtime::host_config::HostConfigFile;
 use wasmgr_runtime::manager::{ClientPerm, CommandRequest, HostConfig, Manager};
 
@@ -38,8 +38,10 @@ const USAGE: &str =
                     (default: $WASMGR_DATA, else $XDG_STATE_HOME/wasmgr, else ~/.local/state/wasmgr)
   --modules DIR     module components (<name>.wasm, optional <name>.toml) (default: DIR/modules)
   --listen ADDR     admin API address, loopback only (default: 127.0.0.1:0, a free port)
-  --cluster SOURCE  cluster state: 'snapshot' (the embedded Ceph 16.2 capture, default)
-                    or 'snapshot:DIR' (a directory of JSON files with the same names)
+  --cluster SOURCE  cluster state: 'sim' (a simulated Ceph 16.2 cluster that changes over
+                    time, default), 'sim:osds=N,seed=S,pace=MS' (its size, seed and pace),
+                    'snapshot' (the embedded Ceph 16.2 capture, never changes) or
+                    'snapshot:DIR' (a directory of JSON files with the same names)
   --config FILE     host configuration (TOML): module_slots, workers, debug_mgr, and [limits]
                     to lower every module's ceilings
   --cache DIR       compiled-module cache, may be shared by daemons (default: DIR/cache)
@@ -62,7 +64,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
         data: crate::default_data_dir(),
         modules: None,
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        cluster: "snapshot".into(),
+        cluster: "sim".into(),
         debug_mgr: "2/5".into(),
         cache: None,
         config: None,
@@ -108,12 +110,18 @@ fn parse(args: &[String]) -> Result<Args, String> {
 
 fn cluster_source(spec: &str) -> Result<Arc<dyn ClusterSource>, String> {
     match spec.split_once(':') {
+        None if spec == "sim" => SimSource::from_config("")
+            .map(|s| Arc::new(s) as Arc<dyn ClusterSource>)
+            .map_err(|e| format!("--cluster sim: {e}")),
+        Some(("sim", settings)) => SimSource::from_config(settings)
+            .map(|s| Arc::new(s) as Arc<dyn ClusterSource>)
+            .map_err(|e| format!("--cluster {spec}: {e}")),
         None if spec == "snapshot" => Ok(Arc::new(SnapshotSource::embedded())),
         Some(("snapshot", dir)) => SnapshotSource::from_dir(std::path::Path::new(dir))
             .map(|s| Arc::new(s) as Arc<dyn ClusterSource>)
             .map_err(|e| e.to_string()),
         _ => Err(format!(
-            "--cluster {spec}: unknown source; use 'snapshot' or 'snapshot:DIR'"
+            "--cluster {spec}: unknown source; use 'sim', 'sim:SETTINGS', 'snapshot' or 'snapshot:DIR'"
         )),
     }
 }
@@ -157,6 +165,8 @@ struct App {
     closing: AtomicBool,
     /// Commands of read-only clients running now (at most [`READONLY_COMMANDS`]).
     readonly_running: Arc<AtomicUsize>,
+    /// Bytes of request bodies admitted and not yet answered (at most [`BODY_BUDGET`]).
+    body_bytes: Arc<AtomicUsize>,
 }
 
 /// Counts one command in [`App::in_flight`] (and a read-only client's in
@@ -216,6 +226,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         in_flight: Arc::new(AtomicUsize::new(0)),
         closing: AtomicBool::new(false),
         readonly_running: Arc::new(AtomicUsize::new(0)),
+        body_bytes: Arc::new(AtomicUsize::new(0)),
     });
     // This runtime only accepts connections and waits for signals; each connection is served
     // on a thread of its own (see `spawn_connection`).
@@ -444,8 +455,47 @@ fn refuse_busy(stream: std::net::TcpStream) {
 
 /// An admitted admin API request.
 enum Route {
-    Command(ClientPerm),
+    Command(ClientPerm, BodyReservation),
     Commands,
+}
+
+/// Bytes of request bodies all connections together may be reading or holding at once: a
+/// client that sends all but the last byte of many large bodies cannot make the daemon hold
+/// gigabytes.
+const BODY_BUDGET: usize = 256 << 20;
+/// The largest body a read-only client may send (its `-i` input to an `r` command).
+const READONLY_BODY: usize = 1 << 20;
+
+/// Bytes of [`BODY_BUDGET`] held by one request until it is answered.
+struct BodyReservation(Arc<AtomicUsize>, usize);
+
+impl Drop for BodyReservation {
+    fn drop(&mut self) {
+        self.0.fetch_sub(self.1, Ordering::AcqRel);
+    }
+}
+
+impl App {
+    /// Hold `len` bytes of the body budget for a request of `perm`, or refuse it.
+    fn reserve_body(&self, perm: ClientPerm, len: usize) -> Result<BodyReservation, Response> {
+        if perm == ClientPerm::Read && len > READONLY_BODY {
+            return Err(Response::error(
+                413,
+                format!(
+                    "a read-only client's request body is at most {READONLY_BODY} bytes; this one is {len}"
+                ),
+            ));
+        }
+        let held = self.body_bytes.fetch_add(len, Ordering::AcqRel);
+        let reservation = BodyReservation(self.body_bytes.clone(), len);
+        if held.saturating_add(len) > BODY_BUDGET {
+            return Err(Response::error(
+                503,
+                "the daemon is reading too many large requests at once; try again shortly",
+            ));
+        }
+        Ok(reservation)
+    }
 }
 
 /// The admin API's routes. Unknown routes and wrong tokens are refused before the body is
@@ -456,7 +506,11 @@ impl http::Handler for App {
 
     fn admit(&self, req: &Request) -> Result<Route, Response> {
         match (req.method.as_str(), req.path.as_str()) {
-            ("POST", "/v1/command") => authorize(self, req).map(Route::Command),
+            ("POST", "/v1/command") => {
+                let perm = authorize(self, req)?;
+                let body = self.reserve_body(perm, req.content_length)?;
+                Ok(Route::Command(perm, body))
+            }
             ("GET", "/v1/commands") => authorize(self, req).map(|_| Route::Commands),
             (_, "/v1/command") => Err(Response::error(405, "use POST /v1/command")),
             (_, "/v1/commands") => Err(Response::error(405, "use GET /v1/commands")),
@@ -471,7 +525,7 @@ impl http::Handler for App {
 
     fn answer(&self, req: &Request, route: Route) -> (Response, Option<InFlight>) {
         match route {
-            Route::Command(perm) => command(self, req, perm),
+            Route::Command(perm, _body) => command(self, req, perm),
             Route::Commands => (json(&self.manager.command_list()), None),
         }
     }

@@ -264,18 +264,20 @@ fn config_key(
             None => CommandReply::err(2, format!("key '{}' doesn't exist", q(key))),
         },
         "config-key ls" => {
-            let keys: Vec<String> = m
-                .persist
-                .list(Space::Kv, "")?
-                .into_iter()
-                .map(|(k, _)| k)
-                .collect();
+            let Some(rows) = m.persist.list_within(Space::Kv, "", LISTING_BYTES, true)? else {
+                return Ok(too_long("config-key ls"));
+            };
+            let keys: Vec<String> = rows.into_iter().map(|(k, _)| k).collect();
             CommandReply::ok(render(&json!(keys), listing, String::new))
         }
         "config-key dump" => {
-            let map: Map<String, Value> = m
+            let Some(rows) = m
                 .persist
-                .list(Space::Kv, key)?
+                .list_within(Space::Kv, key, LISTING_BYTES, false)?
+            else {
+                return Ok(too_long("config-key dump"));
+            };
+            let map: Map<String, Value> = rows
                 .into_iter()
                 .map(|(k, v)| (k, Value::String(v)))
                 .collect();
@@ -283,6 +285,20 @@ fn config_key(
         }
         other => CommandReply::err(22, format!("no built-in command '{other}'")),
     })
+}
+
+/// The most a listing reads of keys and values before it gives up: half the output limit, as
+/// rendering (JSON escapes, indentation) may double it.
+const LISTING_BYTES: usize = limits::COMMAND_OUTPUT_BYTES / 2;
+
+/// A listing larger than [`LISTING_BYTES`], refused before it is built.
+fn too_long(what: &str) -> CommandReply {
+    CommandReply::err(
+        7,
+        format!(
+            "{what} would list over {LISTING_BYTES} bytes: give a key prefix, such as mgr/<module>/"
+        ),
+    )
 }
 
 /// An operator wrote `key` directly: if it is a module's, that module's counted store usage
@@ -343,10 +359,11 @@ fn module_ls(m: &Manager, fmt: Format) -> CommandReply {
     }))
 }
 
+/// An option value for display: a string value is the module's text, shown on one line.
 fn option_json(v: &Option<OptionValue>) -> Value {
     match v {
         None => Value::Null,
-        Some(OptionValue::Str(s)) => json!(s),
+        Some(OptionValue::Str(s)) => json!(crate::sanitize::line(s, limits::OPTION_VALUE_BYTES)),
         Some(OptionValue::Int(i)) => json!(i),
         Some(OptionValue::Float(f)) => json!(f),
         Some(OptionValue::Bool(b)) => json!(b),
@@ -354,7 +371,8 @@ fn option_json(v: &Option<OptionValue>) -> Value {
 }
 
 fn option_text(v: &Option<OptionValue>) -> String {
-    v.as_ref().map(options::to_stored).unwrap_or_default()
+    let text = v.as_ref().map(options::to_stored).unwrap_or_default();
+    crate::sanitize::line(&text, limits::OPTION_VALUE_BYTES)
 }
 
 fn module_info(m: &Manager, name: &str, fmt: Format) -> CommandReply {
@@ -420,7 +438,7 @@ fn module_info(m: &Manager, name: &str, fmt: Format) -> CommandReply {
             x.info
                 .notify
                 .iter()
-                .map(|k| format!("{k:?}"))
+                .map(|k| crate::manager::notify_name(*k))
                 .collect::<Vec<_>>()
         );
         v["commands"] = json!(commands);
@@ -572,13 +590,18 @@ fn log_last(m: &Manager, args: &Map<String, Value>, fmt: Format) -> CommandReply
         Some(c) => Some(c),
         None => Some("cluster"),
     };
-    let entries = m.clog.last(n, channel);
-    let v = Value::Array(entries.iter().map(crate::clog::Entry::to_json).collect());
-    CommandReply::ok(render(&v, fmt, || {
-        entries
-            .iter()
-            .map(|e| e.to_line() + "\n")
-            .collect::<String>()
+    let (json, lines): (Vec<Value>, Vec<String>) =
+        match m.cluster.log_last(n, channel.unwrap_or("*")) {
+            Some(lines) => lines.into_iter().map(|l| (l.json, l.line)).unzip(),
+            None => m
+                .clog
+                .last(n, channel)
+                .iter()
+                .map(|e| (e.to_json(), e.to_line()))
+                .unzip(),
+        };
+    CommandReply::ok(render(&Value::Array(json), fmt, || {
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>()
     }))
 }
 
@@ -599,6 +622,27 @@ fn status(m: &Manager, fmt: Format) -> CommandReply {
             "total": list.len(), "running": count("running"), "failed": count("failed"), "disabled": count("disabled"),
         },
     });
+    // A cluster that can say what `ceph -s` says leads; the daemon's part follows.
+    if let Some(cluster) = m.cluster.status(fmt != Format::Plain) {
+        let daemon_part = format!(
+            "  wasmgr:\n    modules: {} running, {} failed, {} disabled\n    health:  {} (cluster, modules and daemon)\n",
+            count("running"),
+            count("failed"),
+            count("disabled"),
+            v["health"].as_str().unwrap_or_default(),
+        );
+        return match fmt {
+            Format::Plain => CommandReply::ok(format!("{}\n{daemon_part}", cluster.trim_end())),
+            _ => {
+                let mut doc: Value = serde_json::from_str(&cluster).unwrap_or(Value::Null);
+                if let Some(obj) = doc.as_object_mut() {
+                    obj.insert("health".into(), health::to_json(&m.health_checks(), false));
+                    obj.insert("wasmgr".into(), v);
+                }
+                CommandReply::ok(render(&doc, fmt, String::new))
+            }
+        };
+    }
     CommandReply::ok(render(&v, fmt, || {
         format!(
             "  health:  {}\n  mgr:     {} (up {} s)\n  cluster: {} ({release})\n  modules: {} running, {} failed, {} disabled\n  data:    {}\n",

@@ -37,6 +37,18 @@ pub struct ClusterLog {
     entries: Mutex<(u64, VecDeque<Entry>)>,
 }
 
+/// The priority's name as the cluster source takes it: `debug`, `info`, `sec`, `warn`,
+/// `error`.
+pub fn priority_name(p: ClogPriority) -> &'static str {
+    match p {
+        ClogPriority::Debug => "debug",
+        ClogPriority::Info => "info",
+        ClogPriority::Sec => "sec",
+        ClogPriority::Warn => "warn",
+        ClogPriority::Error => "error",
+    }
+}
+
 /// Ceph's tag for a priority: `[DBG]`, `[INF]`, `[SEC]`, `[WRN]`, `[ERR]`.
 pub fn priority_tag(p: ClogPriority) -> &'static str {
     match p {

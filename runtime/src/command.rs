@@ -163,6 +163,23 @@ impl CommandTable {
         Ok(())
     }
 
+    /// Adds `decl` (already checked) as served by `owner`, without the namespace rules: for a
+    /// table of one owner's commands, such as the cluster's. Refused only if the prefix is in
+    /// the table already.
+    pub fn insert_unchecked(&mut self, owner: &str, decl: CommandDecl) -> Result<(), String> {
+        if self.entries.contains_key(&decl.prefix) {
+            return Err(format!("command '{}' is declared twice", decl.prefix));
+        }
+        self.entries.insert(
+            decl.prefix.clone(),
+            Entry {
+                decl,
+                owner: owner.to_owned(),
+            },
+        );
+        Ok(())
+    }
+
     /// Removes every command `owner` serves; returns how many there were. The host's own
     /// commands are never removed.
     pub fn remove_owner(&mut self, owner: &str) -> usize {
@@ -292,6 +309,93 @@ pub fn overlapping<'a>(
     found
 }
 
+/// A command declaration from Ceph's signature syntax (`MonCommands.h`, `ceph --help` JSON):
+/// prefix words, then one `name=…,type=…[,req=false][,n=N][,range=LO[|HI]][,strings=A|B]
+/// [,goodchars=…]` per argument. Types without a counterpart here (`CephName`,
+/// `CephEntityAddr`, `CephUUID`, …) are taken as `CephString`.
+pub fn parse_signature(sig: &str, help: &str, perm: &str) -> Result<CommandDecl, String> {
+    let mut prefix = Vec::new();
+    let mut args = Vec::new();
+    for token in sig.split_whitespace() {
+        if !token.contains('=') {
+            if !args.is_empty() {
+                return Err(format!("prefix word '{token}' after an argument"));
+            }
+            prefix.push(token);
+            continue;
+        }
+        let mut arg = CommandArg {
+            name: String::new(),
+            type_: ArgType::CephString,
+            required: true,
+            repeated: false,
+            range: None,
+            choices: Vec::new(),
+            goodchars: None,
+        };
+        let mut range = None;
+        for field in token.split(',') {
+            let (key, value) = field
+                .split_once('=')
+                .ok_or_else(|| format!("'{field}' is not key=value"))?;
+            match key {
+                "name" => arg.name = value.to_owned(),
+                "type" => {
+                    arg.type_ = match value {
+                        "CephInt" => ArgType::CephInt,
+                        "CephFloat" => ArgType::CephFloat,
+                        "CephBool" => ArgType::CephBool,
+                        "CephChoices" => ArgType::CephChoices,
+                        "CephPoolname" | "CephPoolName" => ArgType::CephPoolname,
+                        "CephObjectname" => ArgType::CephObjectname,
+                        "CephOsdName" => ArgType::CephOsdName,
+                        "CephPgid" => ArgType::CephPgid,
+                        _ => ArgType::CephString,
+                    }
+                }
+                "req" => arg.required = value != "false",
+                "n" => arg.repeated = value == "N" || value.parse::<u32>().is_ok_and(|n| n > 1),
+                "strings" => arg.choices = value.split('|').map(str::to_owned).collect(),
+                "goodchars" => arg.goodchars = Some(value.to_owned()),
+                "range" => range = Some(value.to_owned()),
+                _ => {}
+            }
+        }
+        if let Some(range) = range {
+            let mut bounds = range.split('|');
+            let (lo, hi) = (bounds.next(), bounds.next());
+            arg.range = match arg.type_ {
+                ArgType::CephInt => Some(ArgRange::Int((
+                    lo.and_then(|v| v.parse().ok()),
+                    hi.and_then(|v| v.parse().ok()),
+                ))),
+                ArgType::CephFloat => Some(ArgRange::Float((
+                    lo.and_then(|v| v.parse().ok()),
+                    hi.and_then(|v| v.parse().ok()),
+                ))),
+                _ => None,
+            };
+        }
+        args.push(arg);
+    }
+    let perm = match perm {
+        "r" => crate::bindings::Perm::R,
+        "w" => crate::bindings::Perm::W,
+        _ => crate::bindings::Perm::Rw,
+    };
+    let decl = CommandDecl {
+        prefix: prefix.join(" "),
+        args,
+        desc: help.to_owned(),
+        perm,
+        poll: false,
+    };
+    // Ceph's own commands may put optional arguments after a repeated one (`osd down
+    // <ids>... [--definitely-dead]`, given by name): the order rules are for modules.
+    check_decl("cluster", &decl, false).map_err(|e| e.to_string())?;
+    Ok(decl)
+}
+
 /// The prefixes `words` may name a command by, longest first, each with its number of words:
 /// the leading words that can be part of a prefix, joined by spaces.
 pub fn candidate_prefixes(words: &[String]) -> impl Iterator<Item = (String, usize)> + '_ {
@@ -316,6 +420,12 @@ fn is_arg_name(name: &str) -> bool {
 /// [`crate::limits`] (`PREFIX_*`, `ARGS_PER_COMMAND`, `CHOICES_*`, `GOODCHARS_BYTES`,
 /// `DESC_BYTES`), and every argument. Runs in time linear in the declaration's size.
 pub fn validate_decl(owner: &str, decl: &CommandDecl) -> Result<(), CommandError> {
+    check_decl(owner, decl, true)
+}
+
+/// [`validate_decl`], with the rules on argument order (required before optional, repeated
+/// last) only if `ordered`.
+fn check_decl(owner: &str, decl: &CommandDecl, ordered: bool) -> Result<(), CommandError> {
     use crate::limits;
     let too_large = |what: String| CommandError::TooLarge {
         owner: owner.to_owned(),
@@ -417,7 +527,7 @@ pub fn validate_decl(owner: &str, decl: &CommandDecl) -> Result<(), CommandError
             ));
         }
         match (arg.required, first_optional) {
-            (true, Some(optional)) => {
+            (true, Some(optional)) if ordered => {
                 return Err(bad(
                     arg,
                     format!(
@@ -429,7 +539,7 @@ pub fn validate_decl(owner: &str, decl: &CommandDecl) -> Result<(), CommandError
             (false, None) => first_optional = Some(&arg.name),
             _ => {}
         }
-        if arg.repeated && i + 1 != decl.args.len() {
+        if ordered && arg.repeated && i + 1 != decl.args.len() {
             return Err(bad(arg, "only the last argument may be repeated".into()));
         }
         if arg.repeated && arg.type_ == ArgType::CephBool {

@@ -161,6 +161,8 @@ pub struct Manager {
     pub(crate) config: HostConfigSummary,
     pub(crate) started: Instant,
     pub(crate) clog: Arc<crate::clog::ClusterLog>,
+    /// The cluster's commands, for words that match none of the daemon's or modules'.
+    cluster_commands: CommandTable,
     _ticker: EpochTicker,
 }
 
@@ -240,10 +242,18 @@ impl Manager {
             pool,
         );
         link.bind(&supervisor);
+        let cluster_commands = cluster_table(&*config.cluster);
         supervisor.discover().map_err(|e| StartError::Dir {
             path: config.modules_dir.display().to_string(),
             message: e.to_string(),
         })?;
+        // The cluster's changes cue the modules subscribed to them.
+        let notified = Arc::downgrade(&supervisor);
+        config.cluster.start(Arc::new(move |kind: &str, id: &str| {
+            if let (Some(sup), Some(kind)) = (notified.upgrade(), notify_kind(kind)) {
+                sup.notify(kind, id);
+            }
+        }));
         Ok(Manager {
             supervisor,
             persist,
@@ -256,6 +266,7 @@ impl Manager {
             },
             started: Instant::now(),
             clog,
+            cluster_commands,
             _ticker: ticker,
         })
     }
@@ -283,6 +294,10 @@ impl Manager {
                 drop(table);
                 if let Some(why) = self.supervisor.inactive_command(&req.words) {
                     return CommandReply::err(why.errno, why.message);
+                }
+                // No module's or daemon's: the cluster's, as `ceph` sends it to a mon.
+                if let Some(reply) = self.cluster_command(req, perm) {
+                    return reply;
                 }
                 return CommandReply::err(
                     22,
@@ -339,11 +354,49 @@ impl Manager {
         }
     }
 
-    /// Every command a client can run, sorted by prefix.
+    /// A command of the cluster's (the words match none of the daemon's or modules'), run on
+    /// the cluster source; `None` if the cluster has no such command either.
+    fn cluster_command(&self, req: &CommandRequest, perm: ClientPerm) -> Option<CommandReply> {
+        let (entry, rest) = self.cluster_commands.lookup(&req.words)?;
+        if perm == ClientPerm::Read && entry.decl.perm != Perm::R {
+            return Some(CommandReply::err(
+                13,
+                format!(
+                    "access denied: '{}' needs write permission; use a read-write client token",
+                    entry.decl.prefix
+                ),
+            ));
+        }
+        let args = match command::parse_args(&entry.decl, rest, req.format.as_deref()) {
+            Ok(map) => map,
+            Err(e) => {
+                let usage = command::usage(&entry.decl);
+                return Some(CommandReply::err(
+                    22,
+                    format!("{}\nusage: {usage}", e.message()),
+                ));
+            }
+        };
+        let cmd = serde_json::Value::Object(args).to_string();
+        let out = self.cluster.command("mon", "", &cmd, &req.inbuf);
+        Some(CommandReply {
+            retval: out.retval,
+            stdout: out.outb,
+            stderr: out.outs,
+        })
+    }
+
+    /// Every command a client can run, sorted by prefix: the daemon's and the modules', then
+    /// the cluster's that none of them shadows.
     pub fn command_list(&self) -> Vec<CommandInfo> {
-        self.supervisor
-            .commands()
+        let table = self.supervisor.commands();
+        let cluster = self
+            .cluster_commands
             .entries()
+            .filter(|e| table.lookup(&words_of(&e.decl.prefix)).is_none());
+        let mut list: Vec<CommandInfo> = table
+            .entries()
+            .chain(cluster)
             .map(|e| CommandInfo {
                 prefix: e.decl.prefix.clone(),
                 usage: sanitize::line(&command::usage(&e.decl), limits::DESC_BYTES),
@@ -353,7 +406,9 @@ impl Manager {
                 poll: e.decl.poll,
                 owner: e.owner.clone(),
             })
-            .collect()
+            .collect();
+        list.sort_by(|a, b| a.prefix.cmp(&b.prefix));
+        list
     }
 
     /// Cue the modules subscribed to `kind`; returns how many were cued.
@@ -361,9 +416,26 @@ impl Manager {
         self.supervisor.notify(kind, id)
     }
 
-    /// Every health check: the host's and the modules'.
+    /// Every health check: the cluster's own, the host's and the modules'.
     pub fn health_checks(&self) -> Vec<Check> {
-        let mut checks = self.supervisor.health_checks();
+        let mut checks: Vec<Check> = self
+            .cluster
+            .health_checks()
+            .into_iter()
+            .map(|c| Check {
+                code: c.code,
+                severity: if c.error {
+                    crate::bindings::Severity::Error
+                } else {
+                    crate::bindings::Severity::Warning
+                },
+                summary: c.summary,
+                count: c.count,
+                detail: c.detail,
+                modules: Vec::new(),
+            })
+            .collect();
+        checks.extend(self.supervisor.health_checks());
         checks.extend(self.health.module_checks());
         checks
     }
@@ -414,6 +486,61 @@ fn bounded(mut reply: CommandReply) -> CommandReply {
     }
     reply
 }
+
+/// A notification kind from its ceph-mgr name (`osd_map`, `pg_summary`, …).
+pub fn notify_kind(name: &str) -> Option<NotifyKind> {
+    Some(match name {
+        "mon_map" => NotifyKind::MonMap,
+        "osd_map" => NotifyKind::OsdMap,
+        "fs_map" => NotifyKind::FsMap,
+        "service_map" => NotifyKind::ServiceMap,
+        "mgr_map" => NotifyKind::MgrMap,
+        "health" => NotifyKind::Health,
+        "pg_summary" => NotifyKind::PgSummary,
+        "clog" => NotifyKind::Clog,
+        "command" => NotifyKind::Command,
+        "perf_schema_update" => NotifyKind::PerfSchemaUpdate,
+        _ => return None,
+    })
+}
+
+/// A notification kind's ceph-mgr name.
+pub fn notify_name(kind: NotifyKind) -> &'static str {
+    match kind {
+        NotifyKind::MonMap => "mon_map",
+        NotifyKind::OsdMap => "osd_map",
+        NotifyKind::FsMap => "fs_map",
+        NotifyKind::ServiceMap => "service_map",
+        NotifyKind::MgrMap => "mgr_map",
+        NotifyKind::Health => "health",
+        NotifyKind::PgSummary => "pg_summary",
+        NotifyKind::Clog => "clog",
+        NotifyKind::Command => "command",
+        NotifyKind::PerfSchemaUpdate => "perf_schema_update",
+    }
+}
+
+/// A prefix's words.
+fn words_of(prefix: &str) -> Vec<String> {
+    prefix.split(' ').map(str::to_owned).collect()
+}
+
+/// The cluster's commands as declarations (owner `cluster`); a signature that does not parse
+/// is left out with a warning.
+fn cluster_table(cluster: &dyn ClusterSource) -> CommandTable {
+    let mut table = CommandTable::new();
+    for sig in cluster.command_descriptions() {
+        let added = command::parse_signature(&sig.sig, &sig.help, &sig.perm)
+            .and_then(|decl| table.insert_unchecked(CLUSTER_OWNER, decl));
+        if let Err(e) = added {
+            tracing::warn!(signature = %sig.sig, "cluster command left out: {e}");
+        }
+    }
+    table
+}
+
+/// Who serves the cluster's commands in `--help`.
+pub const CLUSTER_OWNER: &str = "cluster";
 
 /// `r`, `w` or `rw`.
 pub fn perm_name(p: Perm) -> &'static str {

@@ -400,6 +400,14 @@ impl ModuleEnv {
     /// Write an entry to the cluster log as this module (`mgr.<id>`), and cue the modules
     /// subscribed to `clog` with it.
     pub fn cluster_log(&self, channel: &str, priority: ClogPriority, message: &str) {
+        let who = format!("mgr.{}", self.mgr_id);
+        // A cluster that keeps its own log takes the entry (and sends the `clog` cue).
+        if self
+            .cluster
+            .cluster_log(&who, channel, crate::clog::priority_name(priority), message)
+        {
+            return;
+        }
         let entry = self.clog.push(
             &format!("mgr.{}", self.mgr_id),
             Some(&self.name),

@@ -365,7 +365,8 @@ pub fn describe_type(decl: &OptionDecl) -> String {
         out.push_str(", one of: ");
         out.push_str(&list_allowed(&decl.enum_allowed));
     }
-    out
+    // Shown to operators: the module's words, on one line.
+    crate::sanitize::line(&out, crate::limits::OPTION_VALUE_BYTES)
 }
 
 /// The level below which a module's log lines are dropped, as ceph-mgr maps it.

@@ -20,11 +20,13 @@ use std::fmt::Write as _;
 pub const QUOTE_CHARS: usize = 64;
 
 /// Whether `c` must be escaped even in multi-line text: C0 controls other than tab and
-/// newline, DEL, C1 controls, line and paragraph separators, and bidirectional controls.
+/// newline, DEL, C1 controls, line and paragraph separators, bidirectional controls and marks,
+/// and zero-width characters (which make two different words look the same).
 fn dangerous(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
-        | '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}'
+        | '\u{2028}' | '\u{2029}' | '\u{200b}'..='\u{200f}' | '\u{061c}'
+        | '\u{2060}' | '\u{feff}'
         | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 

@@ -579,6 +579,21 @@ impl Supervisor {
         refused: Option<String>,
     ) -> Result<(), OpError> {
         let mut slots = self.slots();
+        // A module's name is its namespace: another module may not declare commands starting
+        // with it (`antigravity purge` by a module that is not antigravity).
+        let foreign = attempt.as_ref().ok().and_then(|(m, _)| {
+            m.info.commands.iter().find_map(|d| {
+                let first = d.prefix.split(' ').next()?;
+                (first != name && slots.contains_key(first)).then(|| {
+                    format!(
+                        "command '{}' starts with the name of module '{first}', whose commands \
+                         those are; choose a prefix of this module's own",
+                        d.prefix
+                    )
+                })
+            })
+        });
+        let refused = refused.or(foreign);
         let Some(slot) = slots.get_mut(name) else {
             return Err(op_err(2, format!("no module '{name}'")));
         };
@@ -650,7 +665,7 @@ impl Supervisor {
                 .find_map(|d| command::conflict(&claims, |o| o.as_str(), name, &d.prefix));
             drop(claims);
             if let Some(e) = taken {
-                let reason = format!("{e} (it served that command first)");
+                let reason = format!("{e} (that module holds the command)");
                 self.failed_to_start(name, slot, reason.clone());
                 return Err(op_err(17, reason));
             }

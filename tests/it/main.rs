@@ -25,6 +25,7 @@ mod examples;
 mod health;
 mod lifecycle;
 mod limits;
+mod living;
 mod log;
 mod memory;
 mod notify;

@@ -11,9 +11,15 @@
 //!   ([`SnapshotSource::from_dir`]).
 //! - later: a simulated cluster and a real Ceph cluster.
 
+mod sim;
 mod snapshot;
 
+pub use sim::SimSource;
 pub use snapshot::{EMBEDDED_SNAPSHOT, SnapshotSource};
+
+/// Where a source's notifications go: `(kind, id)`, the kind as ceph-mgr names it
+/// (`osd_map`, `pg_summary`, `clog`, …).
+pub type NotifySink = std::sync::Arc<dyn Fn(&str, &str) + Send + Sync>;
 
 /// Every `MgrModule.get(data_name)` name the `cluster` WIT interface documents, in its order.
 ///
@@ -133,6 +139,61 @@ pub trait ClusterSource: Send + Sync + 'static {
     fn command_descriptions(&self) -> Vec<CommandSig> {
         Vec::new()
     }
+
+    /// Start sending notifications to `sink` (a cluster that changes has a clock to start). A
+    /// source that never changes sends none.
+    fn start(&self, sink: NotifySink) {
+        let _ = sink;
+    }
+
+    /// The cluster's own health checks.
+    fn health_checks(&self) -> Vec<ClusterCheck> {
+        Vec::new()
+    }
+
+    /// What `ceph -s` prints (or with `json`, `ceph status -f json`), if the source knows.
+    fn status(&self, json: bool) -> Option<String> {
+        let _ = json;
+        None
+    }
+
+    /// Write an entry to the cluster's log as `who`; false if the source keeps no log (the
+    /// daemon then keeps it). A source that keeps it sends the `clog` notification itself.
+    fn cluster_log(&self, who: &str, channel: &str, priority: &str, message: &str) -> bool {
+        let _ = (who, channel, priority, message);
+        false
+    }
+
+    /// The last `n` entries of the cluster log's `channel` (`*` for all), oldest first, if
+    /// the source keeps the log.
+    fn log_last(&self, n: usize, channel: &str) -> Option<Vec<LogLine>> {
+        let _ = (n, channel);
+        None
+    }
+}
+
+/// One of the cluster's own health checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterCheck {
+    /// `OSD_DOWN`, …
+    pub code: String,
+    /// HEALTH_ERR rather than HEALTH_WARN.
+    pub error: bool,
+    /// One line.
+    pub summary: String,
+    /// How many things it is about.
+    pub count: u64,
+    /// One line per thing.
+    pub detail: Vec<String>,
+}
+
+/// A cluster log entry as `log last` shows it.
+#[derive(Clone, Debug)]
+pub struct LogLine {
+    /// The entry as `ceph log last -f json` shows it.
+    pub json: serde_json::Value,
+    /// The entry as `ceph log last` prints it.
+    pub line: String,
 }
 
 /// A cluster daemon's answer to a command, in Ceph's terms.

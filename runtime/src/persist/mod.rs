@@ -34,6 +34,16 @@ pub trait Persistence: Send + Sync + 'static {
     fn set(&self, space: Space, key: &str, value: Option<&str>) -> Result<(), PersistError>;
     /// Every key starting with `prefix`, with its value, in key order.
     fn list(&self, space: Space, prefix: &str) -> Result<Vec<(String, String)>, PersistError>;
+    /// Like [`Persistence::list`], but reading no further than `max_bytes` of keys plus values
+    /// (with `keys_only`, of keys): `None` when the listing would be larger. A listing for a
+    /// client is bounded before it is built, not after.
+    fn list_within(
+        &self,
+        space: Space,
+        prefix: &str,
+        max_bytes: usize,
+        keys_only: bool,
+    ) -> Result<Option<Vec<(String, String)>>, PersistError>;
     /// The length in bytes of `key`'s value, if it has one, without reading the value.
     fn value_len(&self, space: Space, key: &str) -> Result<Option<u64>, PersistError>;
     /// How many keys start with `prefix` and how many bytes (keys plus values) they hold.

@@ -276,6 +276,34 @@ impl Persistence for SqliteStore {
         })
     }
 
+    fn list_within(
+        &self,
+        space: Space,
+        prefix: &str,
+        max_bytes: usize,
+        keys_only: bool,
+    ) -> Result<Option<Vec<(String, String)>>, PersistError> {
+        self.read(|c| {
+            let t = table(space);
+            let value = if keys_only { "''" } else { "value" };
+            let end = prefix_end(prefix).unwrap_or_else(|| "\u{10FFFF}".repeat(2));
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT key, {value} FROM {t} WHERE key >= ?1 AND key < ?2 ORDER BY key"
+            ))?;
+            let mut rows = stmt.query(params![prefix, end])?;
+            let (mut out, mut size) = (Vec::new(), 0usize);
+            while let Some(row) = rows.next()? {
+                let (k, v): (String, String) = (row.get(0)?, row.get(1)?);
+                size = size.saturating_add(k.len() + v.len());
+                if size > max_bytes {
+                    return Ok(None);
+                }
+                out.push((k, v));
+            }
+            Ok(Some(out))
+        })
+    }
+
     fn value_len(&self, space: Space, key: &str) -> Result<Option<u64>, PersistError> {
         self.read(|c| {
             c.prepare_cached(&format!(

@@ -179,3 +179,56 @@ fn slow_read_only_commands_do_not_lock_the_operator_out() {
     assert_ne!(daemon.module_row("rogue")["state"], "failed");
     super::assert_hello_answers_daemon(&daemon);
 }
+
+/// The answer to a request whose head only was sent: its status line and body, read until the
+/// daemon closes the connection or stays silent for `silent_for`.
+fn answer_to_head(addr: &str, head: &str, silent_for: Duration) -> String {
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(silent_for)).unwrap();
+    conn.write_all(head.as_bytes()).unwrap();
+    conn.flush().unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while answer.len() < 64 << 10 {
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn a_read_only_clients_body_over_a_mebibyte_is_refused_before_it_is_sent() {
+    let daemon = Daemon::start(&[HELLO]);
+    let (addr, token) = endpoint(&daemon, "readonly.json");
+    // Two megabytes announced, none sent: the refusal must not wait for the body.
+    let started = Instant::now();
+    let answer = answer_to_head(&addr, &command_head(&token, 2_000_000), HELLO_WITHIN);
+    let elapsed = started.elapsed();
+    eprintln!("a read-only request of 2 MB announced: answered in {elapsed:?}: {answer:?}");
+    assert!(
+        answer.starts_with("HTTP/1.1 413"),
+        "a read-only request of 2 MB was not refused with 413: {answer:?}"
+    );
+    assert!(
+        elapsed < HELLO_WITHIN,
+        "the refusal took {elapsed:?}: it waited for the body"
+    );
+
+    // Below the limit, a read-only client's input is still read; the operator's is not bound
+    // by it.
+    let readonly = daemon.readonly_data();
+    let data = readonly.path().to_str().unwrap();
+    let input = "x".repeat(1_000_000);
+    let out = wasmgr(&["--data", data, "hello", "-i", "-"], Some(&input)).ok();
+    assert_eq!(out, HELLO_LINE);
+    let input = "x".repeat(2_000_000);
+    assert_eq!(
+        daemon
+            .run_with_stdin(&["hello", "-i", "-"], Some(&input))
+            .ok(),
+        HELLO_LINE
+    );
+    super::assert_hello_answers_daemon(&daemon);
+}

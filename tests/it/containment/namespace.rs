@@ -1,11 +1,12 @@
 //! The command namespace: a module serves its own commands only. It cannot take another
 //! module's command (or a longer prefix of one), the host's commands, or the host's names,
-//! and whichever module loads first at start-up, the commands stay their owners'.
+//! nor declare commands under another module's name, and whichever module loads first at
+//! start-up, the commands stay their owners'.
 
 use serde_json::{Value, json};
 
 use super::{assert_failed_naming, assert_hello_answers, assert_hello_answers_daemon, reason};
-use crate::harness::guests::{HELLO, ROGUE};
+use crate::harness::guests::{ANTIGRAVITY, HELLO, ROGUE};
 use crate::harness::{Daemon, DaemonOptions, Host, Modules};
 
 /// A script for the copy `name` that declares the one command `prefix`.
@@ -111,4 +112,44 @@ fn at_start_up_a_command_stays_its_owners_whichever_module_loads_first() {
         let reason = reason(&row);
         assert!(reason.contains("hello"), "{name}: {reason}");
     }
+}
+
+/// What `rogue` fails with when it declares a command under antigravity's name.
+const UNDER_ANTIGRAVITY: &str = "starts with the name of module 'antigravity'";
+
+#[test]
+fn a_module_cannot_declare_a_command_under_another_modules_name() {
+    let mut daemon = Daemon::start(&[ANTIGRAVITY, ROGUE, HELLO]);
+    // A sibling of antigravity's commands, which none of them is a prefix of: only the name
+    // tells whose it would be.
+    let script = json!({
+        "commands": [{"prefix": "antigravity purge", "desc": "Purge every object", "perm": "rw"}],
+    });
+    let err = daemon.load_script("rogue", &script).fails(17);
+    assert!(err.contains(UNDER_ANTIGRAVITY), "{err}");
+    let row = daemon.module_row("rogue");
+    assert!(reason(&row).contains(UNDER_ANTIGRAVITY), "{row}");
+
+    let help = daemon.ok(&["antigravity", "--help"]);
+    assert!(
+        !help.contains("antigravity purge"),
+        "antigravity's help lists rogue's command:\n{help}"
+    );
+    assert!(help.contains("antigravity ls objects"), "{help}");
+    // Nothing serves it (the error still names rogue, whose refused declaration it matches).
+    let purge = daemon.run(&["antigravity", "purge"]);
+    assert_ne!(purge.code, 0, "antigravity purge ran: {purge:#?}");
+    assert_eq!(daemon.ok(&["antigravity", "ls", "objects"]), "[]\n");
+
+    // At start-up too, whichever module loads first.
+    daemon.restart();
+    let row = daemon.module_row("rogue");
+    assert!(reason(&row).contains(UNDER_ANTIGRAVITY), "{row}");
+    assert_eq!(daemon.module_row("antigravity")["state"], "running");
+    assert!(
+        !daemon
+            .ok(&["antigravity", "--help"])
+            .contains("antigravity purge")
+    );
+    assert_hello_answers_daemon(&daemon);
 }
