@@ -156,6 +156,9 @@ thread_local! {
     static REMOTE_CHAIN: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// How the reason of a module whose `can_run` said no begins.
+const CANNOT_RUN: &str = "the module reports that it cannot run: ";
+
 /// Bytes of a failure reason as `module ls` and `health detail` show it.
 const REASON_BYTES: usize = 2048;
 
@@ -620,10 +623,7 @@ impl Supervisor {
             }
         };
         if !module.info.can_run {
-            let reason = format!(
-                "the module reports that it cannot run: {}",
-                module.info.error_string
-            );
+            let reason = format!("{CANNOT_RUN}{}", module.info.error_string);
             let message = format!("module '{name}': {reason}");
             self.failed_to_start(name, slot, reason);
             return Err(op_err(95, message));
@@ -1133,33 +1133,52 @@ impl Supervisor {
     }
 
     /// `MGR_MODULE_ERROR` for failed modules, in Ceph's words.
+    /// and `MGR_MODULE_DEPENDENCY` for modules whose `can_run` said no, as Ceph reports them.
     pub fn health_checks(&self) -> Vec<Check> {
         let slots = self.slots();
-        let detail: Vec<String> = slots
-            .iter()
-            .filter_map(|(name, s)| match &s.state {
-                ModuleState::Failed { reason, .. } => {
-                    Some(format!("Module '{name}' has failed: {reason}"))
+        let (mut errors, mut dependencies) = (Vec::new(), Vec::new());
+        for (name, s) in slots.iter() {
+            if let ModuleState::Failed { reason, .. } = &s.state {
+                match reason.strip_prefix(CANNOT_RUN) {
+                    Some(why) => {
+                        dependencies.push(format!("Module '{name}' has failed dependency: {why}"))
+                    }
+                    None => errors.push(format!("Module '{name}' has failed: {reason}")),
                 }
-                _ => None,
-            })
-            .collect();
-        if detail.is_empty() {
-            return Vec::new();
+            }
         }
-        let summary = if detail.len() == 1 {
-            detail[0].clone()
-        } else {
-            format!("{} mgr modules have failed", detail.len())
+        let check = |code: &str, severity, detail: Vec<String>, many: &str| {
+            let summary = match detail.as_slice() {
+                [one] => one.clone(),
+                _ => format!("{} {many}", detail.len()),
+            };
+            Check {
+                code: code.into(),
+                severity,
+                summary,
+                count: detail.len() as u64,
+                detail,
+                modules: Vec::new(),
+            }
         };
-        vec![Check {
-            code: "MGR_MODULE_ERROR".into(),
-            severity: Severity::Error,
-            summary,
-            count: detail.len() as u64,
-            detail,
-            modules: Vec::new(),
-        }]
+        let mut checks = Vec::new();
+        if !dependencies.is_empty() {
+            checks.push(check(
+                "MGR_MODULE_DEPENDENCY",
+                Severity::Warning,
+                dependencies,
+                "mgr modules have failed dependencies",
+            ));
+        }
+        if !errors.is_empty() {
+            checks.push(check(
+                "MGR_MODULE_ERROR",
+                Severity::Error,
+                errors,
+                "mgr modules have failed",
+            ));
+        }
+        checks
     }
 
     /// Stop every module for daemon shutdown (without recording them as disabled), and wait

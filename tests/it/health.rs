@@ -3,7 +3,7 @@
 use expect_test::expect;
 use serde_json::json;
 
-use crate::harness::guests::{HELLO, KVPROBE};
+use crate::harness::guests::{HELLO, KVPROBE, ROGUE};
 use crate::harness::{Daemon, Host};
 
 #[test]
@@ -68,4 +68,23 @@ fn disabling_a_module_removes_its_health_checks() {
     // Enabling it again does not bring them back: the module raises them again if it must.
     host.ok(&["module", "enable", "kvprobe"]);
     assert_eq!(host.ok(&["health"]), "HEALTH_OK\n");
+}
+
+#[test]
+fn a_module_that_cannot_run_is_a_dependency_warning_not_an_error() {
+    let host = Host::start(&[ROGUE, HELLO]);
+    let reply = host.load_script(
+        "rogue",
+        &serde_json::json!({"name": "rogue", "can_run": false, "error_string": "needs the foo library"}),
+    );
+    assert_eq!(reply.retval, -95, "{reply:#?}");
+    let health = host.request(&["health", "detail"], Some("json"), "");
+    let health: serde_json::Value = serde_json::from_str(&health.stdout).unwrap();
+    assert_eq!(health["status"], "HEALTH_WARN", "{health}");
+    let check = &health["checks"]["MGR_MODULE_DEPENDENCY"];
+    assert_eq!(
+        check["summary"]["message"], "Module 'rogue' has failed dependency: needs the foo library",
+        "{health}"
+    );
+    assert!(health["checks"]["MGR_MODULE_ERROR"].is_null(), "{health}");
 }
