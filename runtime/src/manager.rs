@@ -307,21 +307,9 @@ impl Manager {
                     ),
                 );
             };
-            if perm == ClientPerm::Read && entry.decl.perm != Perm::R {
-                return CommandReply::err(
-                    13,
-                    format!(
-                        "access denied: '{}' needs write permission; use a read-write client token",
-                        entry.decl.prefix
-                    ),
-                );
-            }
-            let args = match command::parse_args(&entry.decl, rest, req.format.as_deref()) {
-                Ok(map) => map,
-                Err(e) => {
-                    let usage = command::usage(&entry.decl);
-                    return CommandReply::err(22, format!("{}\nusage: {usage}", e.message()));
-                }
+            let args = match checked_args(entry, rest, req, perm) {
+                Ok(args) => args,
+                Err(refused) => return refused,
             };
             let builtin_prefix = (entry.owner == "mgr").then(|| entry.decl.prefix.clone());
             (entry.owner.clone(), builtin_prefix, args)
@@ -358,24 +346,9 @@ impl Manager {
     /// the cluster source; `None` if the cluster has no such command either.
     fn cluster_command(&self, req: &CommandRequest, perm: ClientPerm) -> Option<CommandReply> {
         let (entry, rest) = self.cluster_commands.lookup(&req.words)?;
-        if perm == ClientPerm::Read && entry.decl.perm != Perm::R {
-            return Some(CommandReply::err(
-                13,
-                format!(
-                    "access denied: '{}' needs write permission; use a read-write client token",
-                    entry.decl.prefix
-                ),
-            ));
-        }
-        let args = match command::parse_args(&entry.decl, rest, req.format.as_deref()) {
-            Ok(map) => map,
-            Err(e) => {
-                let usage = command::usage(&entry.decl);
-                return Some(CommandReply::err(
-                    22,
-                    format!("{}\nusage: {usage}", e.message()),
-                ));
-            }
+        let args = match checked_args(entry, rest, req, perm) {
+            Ok(args) => args,
+            Err(refused) => return Some(refused),
         };
         let cmd = serde_json::Value::Object(args).to_string();
         let out = self.cluster.command("mon", "", &cmd, &req.inbuf);
@@ -485,6 +458,29 @@ fn bounded(mut reply: CommandReply) -> CommandReply {
         );
     }
     reply
+}
+
+/// The command map of `entry` from the words after its prefix, if the client may run it:
+/// else `EACCES` (a read-only client, a command that writes) or `EINVAL` with the usage.
+fn checked_args(
+    entry: &command::Entry,
+    rest: &[String],
+    req: &CommandRequest,
+    perm: ClientPerm,
+) -> Result<serde_json::Map<String, serde_json::Value>, CommandReply> {
+    if perm == ClientPerm::Read && entry.decl.perm != Perm::R {
+        return Err(CommandReply::err(
+            13,
+            format!(
+                "access denied: '{}' needs write permission; use a read-write client token",
+                entry.decl.prefix
+            ),
+        ));
+    }
+    command::parse_args(&entry.decl, rest, req.format.as_deref()).map_err(|e| {
+        let usage = command::usage(&entry.decl);
+        CommandReply::err(22, format!("{}\nusage: {usage}", e.message()))
+    })
 }
 
 /// A notification kind from its ceph-mgr name (`osd_map`, `pg_summary`, …).
