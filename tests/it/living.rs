@@ -142,3 +142,108 @@ fn a_module_gets_only_the_notifies_it_subscribed_to() {
     // hello subscribes to nothing: it was not called at all meanwhile.
     assert_eq!(host.stat("hello", "calls"), hello_calls);
 }
+
+/// The embedded snapshot, but with cluster commands that take `delay` to answer.
+struct SlowCluster {
+    inner: wasmgr_runtime::cluster::SnapshotSource,
+    delay: Duration,
+}
+
+impl wasmgr_runtime::cluster::ClusterSource for SlowCluster {
+    fn get(&self, n: &str) -> Result<String, wasmgr_runtime::cluster::SourceError> {
+        self.inner.get(n)
+    }
+    fn get_server(&self, h: &str) -> Result<String, wasmgr_runtime::cluster::SourceError> {
+        self.inner.get_server(h)
+    }
+    fn list_servers(&self) -> Result<String, wasmgr_runtime::cluster::SourceError> {
+        self.inner.list_servers()
+    }
+    fn get_metadata(
+        &self,
+        t: &str,
+        i: &str,
+    ) -> Result<Option<String>, wasmgr_runtime::cluster::SourceError> {
+        self.inner.get_metadata(t, i)
+    }
+    fn get_daemon_status(
+        &self,
+        t: &str,
+        i: &str,
+    ) -> Result<Option<String>, wasmgr_runtime::cluster::SourceError> {
+        self.inner.get_daemon_status(t, i)
+    }
+    fn get_perf_schema(
+        &self,
+        t: &str,
+        i: &str,
+    ) -> Result<String, wasmgr_runtime::cluster::SourceError> {
+        self.inner.get_perf_schema(t, i)
+    }
+    fn get_counter(
+        &self,
+        t: &str,
+        i: &str,
+        p: &str,
+    ) -> Result<String, wasmgr_runtime::cluster::SourceError> {
+        self.inner.get_counter(t, i, p)
+    }
+    fn get_latest(
+        &self,
+        t: &str,
+        i: &str,
+        p: &str,
+    ) -> Result<String, wasmgr_runtime::cluster::SourceError> {
+        self.inner.get_latest(t, i, p)
+    }
+    fn mgr_id(&self) -> String {
+        self.inner.mgr_id()
+    }
+    fn ceph_option(&self, k: &str) -> Result<String, wasmgr_runtime::cluster::SourceError> {
+        self.inner.ceph_option(k)
+    }
+    fn version(&self) -> (String, String) {
+        self.inner.version()
+    }
+    fn have_mon_connection(&self) -> bool {
+        true
+    }
+    fn describe(&self) -> String {
+        "slow".into()
+    }
+    fn command(
+        &self,
+        _t: &str,
+        _i: &str,
+        _c: &str,
+        _b: &str,
+    ) -> wasmgr_runtime::cluster::CommandOutput {
+        std::thread::sleep(self.delay);
+        wasmgr_runtime::cluster::CommandOutput {
+            retval: 0,
+            outb: String::new(),
+            outs: "done".into(),
+        }
+    }
+}
+
+#[test]
+fn a_blocking_send_command_times_out_cleanly() {
+    let slow = Arc::new(SlowCluster {
+        inner: wasmgr_runtime::cluster::SnapshotSource::embedded(),
+        delay: Duration::from_millis(400),
+    });
+    let host = Host::configured(Modules::new(&[POOLMGR, HELLO]), move |c| c.cluster = slow);
+    let started = Instant::now();
+    // Waits at most 50 ms for a command that takes 400 ms.
+    let err = host.fails(&["poolmgr", "create-now", "foo", "16", "50"], 110);
+    let elapsed = started.elapsed();
+    assert!(err.contains("no reply within 50 ms"), "{err}");
+    assert!(
+        elapsed < Duration::from_millis(400),
+        "it waited {elapsed:?}"
+    );
+    // A longer wait gets the reply; the module kept answering.
+    host.ok(&["poolmgr", "create-now", "foo", "16", "900"]);
+    assert_eq!(host.ok(&["hello"]), "Hello, world!");
+}
