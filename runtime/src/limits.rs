@@ -102,6 +102,9 @@ pub const REMOTE_DEPTH: usize = 8;
 /// Methods one module may serve to remote calls.
 pub const REMOTE_METHODS: usize = 256;
 
+/// Bytes of a module's own log file (`log_to_file`) before it is moved to `.1`.
+pub const LOG_FILE_BYTES: u64 = 16 << 20;
+
 /// Bytes of one KV value. Stops one key from holding an unbounded blob.
 pub const KV_VALUE_BYTES: usize = 1 << 20;
 

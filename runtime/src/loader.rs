@@ -276,6 +276,8 @@ pub struct Services {
     pub runner: Arc<CommandRunner>,
     /// The daemon's cluster log.
     pub clog: Arc<ClusterLog>,
+    /// Where modules with `log_to_file` write their logs (`<data>/log`); none: nowhere.
+    pub log_dir: Option<std::path::PathBuf>,
 }
 
 impl Services {
@@ -296,6 +298,7 @@ impl Services {
             link: Link::new(),
             runner: CommandRunner::start(limits::COMMAND_THREADS),
             clog: Arc::new(ClusterLog::default()),
+            log_dir: None,
         }
     }
 }

@@ -200,13 +200,14 @@ impl Manager {
         })?;
         let health = Arc::new(HealthBoard::default());
         let mgr_id = config.cluster.mgr_id();
-        let services = Services::new(
+        let mut services = Services::new(
             persist.clone(),
             config.cluster.clone(),
             health.clone(),
             mgr_id.clone(),
             config.debug_mgr.clone(),
         );
+        services.log_dir = Some(config.data_dir.join("log"));
         let link = services.link.clone();
         let clog = services.clog.clone();
         let watchdog = pool.watchdog();

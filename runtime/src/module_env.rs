@@ -77,6 +77,14 @@ pub struct ModuleEnv {
     next_tick: Mutex<Option<Instant>>,
     /// Whether a tick is queued or running (so ticks never pile up).
     tick_queued: AtomicBool,
+    /// `log_to_file`, `log_to_cluster` and `log_to_cluster_level`, read from the options when
+    /// they change, not per line.
+    log_to_file: AtomicBool,
+    log_to_cluster: AtomicBool,
+    cluster_level: AtomicU8,
+    /// Where `log_to_file` writes: `<dir>/<module>.log`, opened on first use.
+    log_dir: Option<std::path::PathBuf>,
+    log_file: Mutex<Option<(std::fs::File, u64)>>,
 }
 
 /// A failure reading or writing an option.
@@ -169,6 +177,11 @@ impl ModuleEnv {
             tick_period_ms: AtomicU32::new(0),
             next_tick: Mutex::new(None),
             tick_queued: AtomicBool::new(false),
+            log_to_file: AtomicBool::new(false),
+            log_to_cluster: AtomicBool::new(false),
+            cluster_level: AtomicU8::new(level_to_u8(Level::Info)),
+            log_dir: s.log_dir.clone(),
+            log_file: Mutex::new(None),
             stats: ModuleStats::default(),
             options: RwLock::new(Arc::new(OptionSet::new(name, Vec::new())?)),
             level: AtomicU8::new(level_to_u8(Level::Info)),
@@ -249,7 +262,7 @@ impl ModuleEnv {
                 self.write_accounted(Space::Config, &key, Some(&options::to_stored(&v)))?;
             }
         }
-        if name == options::LOG_LEVEL {
+        if options::BUILT_IN.contains(&name) {
             self.refresh_log_level();
         }
         Ok(())
@@ -357,6 +370,61 @@ impl ModuleEnv {
         };
         let level = options::log_level_filter(&value, &self.debug_mgr);
         self.level.store(level_to_u8(level), Ordering::Relaxed);
+        let flag = |name| matches!(self.option(name, false), Ok(Some(OptionValue::Bool(true))));
+        self.log_to_file
+            .store(flag(options::LOG_TO_FILE), Ordering::Relaxed);
+        self.log_to_cluster
+            .store(flag(options::LOG_TO_CLUSTER), Ordering::Relaxed);
+        let cluster_level = match self.option(options::LOG_TO_CLUSTER_LEVEL, false) {
+            Ok(Some(OptionValue::Str(s))) => options::log_level_filter(&s, &self.debug_mgr),
+            _ => Level::Info,
+        };
+        self.cluster_level
+            .store(level_to_u8(cluster_level), Ordering::Relaxed);
+    }
+
+    /// Append `line` to the module's own log file, moving a full file to `.1` first (so at
+    /// most twice [`crate::limits::LOG_FILE_BYTES`] per module). A failure is logged once per
+    /// opening and the line stays in the daemon's log.
+    fn write_log_file(&self, level: Level, message: &str) {
+        use std::io::Write as _;
+        let Some(dir) = &self.log_dir else { return };
+        let path = dir.join(format!("{}.log", self.name));
+        let mut file = self.log_file.lock().unwrap_or_else(|p| p.into_inner());
+        if file
+            .as_ref()
+            .is_some_and(|(_, size)| *size >= crate::limits::LOG_FILE_BYTES)
+        {
+            *file = None;
+            let _ = std::fs::rename(&path, dir.join(format!("{}.log.1", self.name)));
+        }
+        if file.is_none() {
+            let opened = std::fs::create_dir_all(dir).and_then(|()| {
+                let f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)?;
+                let size = f.metadata()?.len();
+                Ok((f, size))
+            });
+            match opened {
+                Ok(f) => *file = Some(f),
+                Err(e) => {
+                    tracing::warn!(module = %self.name, path = %path.display(), "cannot open the module's log file: {e}");
+                    return;
+                }
+            }
+        }
+        if let Some((f, size)) = file.as_mut() {
+            let line = format!(
+                "{} {:?} {message}\n",
+                crate::clog::ceph_stamp(std::time::SystemTime::now()),
+                level
+            );
+            if f.write_all(line.as_bytes()).is_ok() {
+                *size += line.len() as u64;
+            }
+        }
     }
 
     /// Write a log line for this module, if its level passes the module's threshold and the
@@ -372,6 +440,20 @@ impl ModuleEnv {
         // Escaped here, once: a module's line can neither drive the terminal the log goes to
         // nor start a forged line of its own.
         let message = crate::sanitize::line(message, crate::limits::LOG_LINE_BYTES);
+        if self.log_to_file.load(Ordering::Relaxed) {
+            self.write_log_file(level, &message);
+        }
+        if self.log_to_cluster.load(Ordering::Relaxed)
+            && level_to_u8(level) >= self.cluster_level.load(Ordering::Relaxed)
+        {
+            let priority = match level {
+                Level::Debug => ClogPriority::Debug,
+                Level::Info => ClogPriority::Info,
+                Level::Warning => ClogPriority::Warn,
+                Level::Error | Level::Critical => ClogPriority::Error,
+            };
+            self.cluster_log("cluster", priority, &message);
+        }
         let m = self.name.as_str();
         match level {
             Level::Debug => tracing::debug!(target: "module", module = m, "{message}"),

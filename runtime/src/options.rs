@@ -17,6 +17,15 @@ use crate::bindings::{ErrorCode, Level, OptionDecl, OptionType, OptionValue};
 /// The option every module has: its log level, as in ceph-mgr.
 pub const LOG_LEVEL: &str = "log_level";
 
+/// The built-in option that also writes the module's log lines to a file of its own.
+pub const LOG_TO_FILE: &str = "log_to_file";
+/// The built-in option that also sends the module's log lines to the cluster log.
+pub const LOG_TO_CLUSTER: &str = "log_to_cluster";
+/// The lowest level of the lines [`LOG_TO_CLUSTER`] sends.
+pub const LOG_TO_CLUSTER_LEVEL: &str = "log_to_cluster_level";
+/// Every built-in option: ceph-mgr gives each module these four.
+pub const BUILT_IN: [&str; 4] = [LOG_LEVEL, LOG_TO_FILE, LOG_TO_CLUSTER, LOG_TO_CLUSTER_LEVEL];
+
 /// The values [`LOG_LEVEL`] accepts; empty means "derived from the daemon's `debug_mgr`".
 pub const LOG_LEVELS: [&str; 6] = ["info", "debug", "critical", "error", "warning", ""];
 
@@ -168,7 +177,7 @@ impl OptionSet {
             if !is_option_name(&decl.name) {
                 return Err(fail(OptionProblem::BadName));
             }
-            if decl.name == LOG_LEVEL {
+            if BUILT_IN.contains(&decl.name.as_str()) {
                 return Err(fail(OptionProblem::BuiltIn));
             }
             if options.iter().any(|o| o.decl.name == decl.name) {
@@ -176,11 +185,14 @@ impl OptionSet {
             }
             options.push(check_decl(decl).map_err(fail)?);
         }
-        options.push(check_decl(log_level_decl()).map_err(|problem| OptionError {
-            module: module.to_owned(),
-            name: LOG_LEVEL.to_owned(),
-            problem,
-        })?);
+        for decl in built_in_decls() {
+            let name = decl.name.clone();
+            options.push(check_decl(decl).map_err(|problem| OptionError {
+                module: module.to_owned(),
+                name,
+                problem,
+            })?);
+        }
         Ok(Self {
             module: module.to_owned(),
             options,
@@ -394,6 +406,39 @@ pub fn log_level_filter(log_level: &str, daemon_debug_mgr: &str) -> Level {
         2..=4 => Level::Info,
         _ => Level::Debug,
     }
+}
+
+/// The built-in options, as ceph-mgr declares them for every module.
+fn built_in_decls() -> Vec<OptionDecl> {
+    let flag = |name: &str, desc: &str| OptionDecl {
+        name: name.to_owned(),
+        type_: OptionType::Bool,
+        default: Some(OptionValue::Bool(false)),
+        min: None,
+        max: None,
+        enum_allowed: Vec::new(),
+        desc: desc.to_owned(),
+        long_desc: String::new(),
+        runtime: true,
+    };
+    vec![
+        log_level_decl(),
+        flag(
+            LOG_TO_FILE,
+            "also write the module's log lines to <data>/log/<module>.log",
+        ),
+        flag(
+            LOG_TO_CLUSTER,
+            "also send the module's log lines to the cluster log",
+        ),
+        OptionDecl {
+            name: LOG_TO_CLUSTER_LEVEL.to_owned(),
+            default: Some(OptionValue::Str("info".to_owned())),
+            enum_allowed: LOG_LEVELS[..5].iter().map(|s| s.to_string()).collect(),
+            desc: "the lowest level of the lines log_to_cluster sends".to_owned(),
+            ..log_level_decl()
+        },
+    ]
 }
 
 fn log_level_decl() -> OptionDecl {
@@ -1009,7 +1054,8 @@ mod tests {
         let e = s.parse("plaec", "Mars").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "mgr/hello/plaec: no such option; the module's options are: place, log_level"
+            "mgr/hello/plaec: no such option; the module's options are: place, log_level, \
+             log_to_file, log_to_cluster, log_to_cluster_level"
         );
         assert_eq!(e.error_code(), ErrorCode::NotFound);
         assert!(s.check("nope", &OptionValue::Int(1)).is_err());
@@ -1019,7 +1065,15 @@ mod tests {
     #[test]
     fn log_level_is_built_in() {
         let s = set(Vec::new());
-        assert_eq!(s.names().collect::<Vec<_>>(), ["log_level"]);
+        assert_eq!(s.names().collect::<Vec<_>>(), BUILT_IN);
+        assert_eq!(
+            s.default(LOG_TO_FILE).map(|v| to_stored(&v)),
+            Some("false".into())
+        );
+        assert_eq!(
+            s.default(LOG_TO_CLUSTER_LEVEL).map(|v| to_stored(&v)),
+            Some("info".into())
+        );
         assert_eq!(
             s.default(LOG_LEVEL).map(|v| to_stored(&v)),
             Some(String::new())
@@ -1130,7 +1184,7 @@ mod tests {
         );
         assert!(s.default("none").is_none());
         assert!(s.default("missing").is_none());
-        assert_eq!(s.iter().count(), 4);
+        assert_eq!(s.iter().count(), 3 + BUILT_IN.len());
     }
 
     #[test]

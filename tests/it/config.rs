@@ -44,7 +44,7 @@ fn an_undeclared_option_is_refused_naming_the_declared_ones() {
         .run(&["config", "set", "mgr/hello/nope", "x"])
         .fails(22);
     expect![[r#"
-        Error EINVAL: mgr/hello/nope: no such option; the module's options are: place, emphatic, log_level
+        Error EINVAL: mgr/hello/nope: no such option; the module's options are: place, emphatic, log_level, log_to_file, log_to_cluster, log_to_cluster_level
     "#]]
     .assert_eq(&err);
     // Reading one is ENOENT, as for a config-key that does not exist.
@@ -142,13 +142,16 @@ fn config_ls_shows_every_option_with_its_source_and_type() {
     let daemon = Daemon::start(&[KVPROBE]);
     daemon.ok(&["config", "set", "mgr/kvprobe/count", "4"]);
     expect![[r#"
-        OPTION                 VALUE  SOURCE   TYPE
-        mgr/kvprobe/count      4      set      int, 1..10
-        mgr/kvprobe/ratio      0.5    default  float, 0..1
-        mgr/kvprobe/enabled    false  default  bool
-        mgr/kvprobe/mode       fast   default  str, one of: fast, slow
-        mgr/kvprobe/interval   60     default  secs
-        mgr/kvprobe/log_level         default  str, one of: info, debug, critical, error, warning, ""
+        OPTION                            VALUE  SOURCE   TYPE
+        mgr/kvprobe/count                 4      set      int, 1..10
+        mgr/kvprobe/ratio                 0.5    default  float, 0..1
+        mgr/kvprobe/enabled               false  default  bool
+        mgr/kvprobe/mode                  fast   default  str, one of: fast, slow
+        mgr/kvprobe/interval              60     default  secs
+        mgr/kvprobe/log_level                    default  str, one of: info, debug, critical, error, warning, ""
+        mgr/kvprobe/log_to_file           false  default  bool
+        mgr/kvprobe/log_to_cluster        false  default  bool
+        mgr/kvprobe/log_to_cluster_level  info   default  str, one of: info, debug, critical, error, warning
     "#]]
     .assert_eq(&daemon.ok(&["config", "ls", "kvprobe"]));
     let err = daemon.run(&["config", "ls", "nomod"]).fails(2);

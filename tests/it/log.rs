@@ -40,3 +40,31 @@ fn log_lines_over_the_rate_limit_are_dropped_and_counted() {
     // of them through.
     assert!((1..=8).contains(&dropped), "{dropped} lines dropped");
 }
+
+#[test]
+fn log_to_file_and_log_to_cluster_send_a_modules_lines_further() {
+    let daemon = Daemon::start(&[KVPROBE]);
+    daemon.ok(&["kvprobe", "log", "info", "before any option"]);
+    daemon.ok(&["config", "set", "mgr/kvprobe/log_to_file", "true"]);
+    daemon.ok(&["config", "set", "mgr/kvprobe/log_to_cluster", "true"]);
+    daemon.ok(&[
+        "config",
+        "set",
+        "mgr/kvprobe/log_to_cluster_level",
+        "warning",
+    ]);
+    daemon.ok(&["kvprobe", "log", "info", "an info line"]);
+    daemon.ok(&["kvprobe", "log", "error", "an error line\u{1b}[2J"]);
+
+    let file = std::fs::read_to_string(daemon.data().join("log/kvprobe.log")).unwrap();
+    assert!(file.contains("Info an info line"), "{file}");
+    assert!(file.contains("Error an error line\\x1b[2J"), "{file}");
+    assert!(!file.contains("before any option"), "{file}");
+    // Only lines at or above log_to_cluster_level reach the cluster log.
+    let clog = daemon.ok(&["log", "last"]);
+    assert!(
+        clog.contains("cluster [ERR] an error line\\x1b[2J"),
+        "{clog}"
+    );
+    assert!(!clog.contains("an info line"), "{clog}");
+}
