@@ -59,17 +59,19 @@ pub(crate) enum Job {
 
 /// Who a trap is blamed on, which decides whether it counts towards failing the module.
 ///
-/// A read-only client can send a module any input its commands accept. If the traps such
-/// input causes could fail the module, any read-only client could take a module away from
-/// everyone. So a trap in a command from a read-only client restarts the instance (with the
+/// A read-only client can send a module any input its commands accept, and another module
+/// any arguments to its remote methods. If the traps such input causes could fail the module,
+/// any read-only client (or any module) could take a module away from everyone. So a trap in
+/// a command from a read-only client, or in a remote call, restarts the instance (with the
 /// usual backoff) but is not counted towards [`limits::TRAPS_BEFORE_FAILED`]; traps in
-/// commands from read-write clients (operators) and in the module's own calls (notify,
+/// commands from read-write clients (operators) and in the module's own calls (notify, tick,
 /// describe) are. See docs/design/0008-containment.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Blame {
     /// The module is at fault: the trap counts.
     Module,
-    /// A read-only client's input may be: the trap does not count.
+    /// A read-only client's input (or another module's remote call) may be: the trap does not
+    /// count.
     Client,
 }
 
@@ -310,7 +312,9 @@ impl ActorHandle {
         let (method, args) = (method.to_owned(), args.to_owned());
         runner
             .contained(&mut slot, |slot| {
-                runner.call_within(slot, "handle-remote", Blame::Module, left, |_, store| {
+                // The arguments are another module's: a trap they cause restarts this module
+                // but does not count towards failing it, or any module could fail any other.
+                runner.call_within(slot, "handle-remote", Blame::Client, left, |_, store| {
                     let (r,) = handle.call(&mut *store, (method, args))?;
                     Ok(r)
                 })

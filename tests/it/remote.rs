@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::harness::Host;
-use crate::harness::guests::{HELLO, PINGER, PONGER};
+use crate::harness::guests::{HELLO, PINGER, PONGER, TICKER};
 
 #[test]
 fn a_remote_call_returns_the_targets_json_result() {
@@ -81,4 +81,20 @@ fn a_method_failing_on_its_arguments_reports_its_own_message() {
         err.contains("relay needs a module and a method name"),
         "{err}"
     );
+}
+
+#[test]
+fn a_module_whose_remote_method_traps_is_restarted_but_never_failed_by_its_callers() {
+    let host = Host::start(&[PINGER, TICKER]);
+    for attempt in 0..7 {
+        let err = host.fails(&["pinger", "call", "ticker", "crash"], 5);
+        assert!(err.starts_with("failed: "), "attempt {attempt}: {err}");
+        assert!(
+            err.contains("crashed on request"),
+            "attempt {attempt}: {err}"
+        );
+    }
+    // Seven traps caused by another module's calls: ticker is restarted each time, not failed.
+    assert_eq!(host.module_row("ticker")["state"], "running");
+    host.ok(&["ticker", "now"]);
 }

@@ -3,7 +3,7 @@
 //! `ticker every <ms> <spin_ms>` makes it tick every `ms` milliseconds, each tick spinning for
 //! `spin_ms` (past the call deadline if asked, to trap); `ticker now` tells when the last tick
 //! ended and when this command started, on the guest's own clock, so a test can see how long
-//! a command waited after a tick.
+//! a command waited after a tick. Its one remote method, `crash`, panics.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -34,6 +34,22 @@ impl MgrModule for Ticker {
         }
         self.ticks += 1;
         self.last_tick_end = Some(SystemTime::now());
+    }
+
+    fn remote_methods() -> Vec<&'static str> {
+        vec!["crash"]
+    }
+
+    /// `crash` panics: what a caller's arguments might make a remote method do.
+    fn handle_remote(
+        &mut self,
+        method: &str,
+        _args: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        match method {
+            "crash" => panic!("crashed on request"),
+            _ => Err(format!("no method '{method}'")),
+        }
     }
 }
 
