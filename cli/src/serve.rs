@@ -373,12 +373,13 @@ fn spawn_connection(
         .spawn(move || {
             let _slot = slot;
             let activity = Arc::new(http::Activity::default());
-            let id = conns.add(&stream, activity.clone());
+            // Deregistered however the thread ends, a panic included: a registered connection
+            // keeps its socket open.
+            let _registered = Registered(conns.clone(), conns.add(&stream, activity.clone()));
             // Accepted by the async listener, so still in non-blocking mode.
             let served = stream
                 .set_nonblocking(false)
                 .and_then(|()| http::serve(stream, HEADER_TIMEOUT, &*app, &activity));
-            conns.remove(id);
             if let Err(e) = served {
                 tracing::debug!("admin API connection: {e}");
             }
@@ -433,6 +434,15 @@ impl Connections {
             }
             None => false,
         }
+    }
+}
+
+/// A connection's entry in [`Connections`], removed when dropped.
+struct Registered(Arc<Connections>, Option<u64>);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.0.remove(self.1);
     }
 }
 
@@ -525,7 +535,19 @@ impl http::Handler for App {
 
     fn answer(&self, req: &Request, route: Route) -> (Response, Option<InFlight>) {
         match route {
-            Route::Command(perm, _body) => command(self, req, perm),
+            // A panic while answering is a 500 for this request, not a dead connection thread.
+            Route::Command(perm, _body) => {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| command(self, req, perm)))
+                    .unwrap_or_else(|_| {
+                        tracing::error!(
+                            "a command panicked in the daemon; it was answered with 500"
+                        );
+                        (
+                            Response::error(500, "the daemon failed while running the command"),
+                            None,
+                        )
+                    })
+            }
             Route::Commands => (json(&self.manager.command_list()), None),
         }
     }

@@ -600,8 +600,12 @@ fn log_last(m: &Manager, args: &Map<String, Value>, fmt: Format) -> CommandReply
                 .map(|e| (e.to_json(), e.to_line()))
                 .unzip(),
         };
+    // One entry, one line, whatever its message holds.
     CommandReply::ok(render(&Value::Array(json), fmt, || {
-        lines.iter().map(|l| format!("{l}\n")).collect::<String>()
+        lines
+            .iter()
+            .map(|l| format!("{}\n", crate::sanitize::line(l, 2 * limits::LOG_LINE_BYTES)))
+            .collect::<String>()
     }))
 }
 

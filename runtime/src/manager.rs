@@ -352,7 +352,7 @@ impl Manager {
             Err(refused) => return Some(refused),
         };
         let cmd = serde_json::Value::Object(args).to_string();
-        let out = self.cluster.command("mon", "", &cmd, &req.inbuf);
+        let out = crate::cluster::command_contained(&*self.cluster, "mon", "", &cmd, &req.inbuf);
         Some(CommandReply {
             retval: out.retval,
             stdout: out.outb,

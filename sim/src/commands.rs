@@ -17,6 +17,7 @@ const ENOENT: i32 = 2;
 const EACCES: i32 = 13;
 const EBUSY: i32 = 16;
 const EINVAL: i32 = 22;
+const ENOSPC: i32 = 28;
 const ERANGE: i32 = 34;
 const EOPNOTSUPP: i32 = 95;
 
@@ -1060,7 +1061,25 @@ fn write_command(c: &mut Cluster, prefix: &str, args: &Args) -> CommandReply {
             if !args.flag("force") && !crate::render::config::is_option(&name) {
                 return CommandReply::err(EINVAL, format!("unrecognized config option '{name}'"));
             }
-            c.config.entries.insert((who, name), value);
+            if name.len() > MAX_CONFIG_NAME || value.len() > MAX_CONFIG_VALUE {
+                return CommandReply::err(
+                    EINVAL,
+                    format!(
+                        "config names are at most {MAX_CONFIG_NAME} bytes and values at most {MAX_CONFIG_VALUE}"
+                    ),
+                );
+            }
+            let key = (who, name);
+            if !c.config.entries.contains_key(&key) && c.config.entries.len() >= MAX_CONFIG_ENTRIES
+            {
+                return CommandReply::err(
+                    ENOSPC,
+                    format!(
+                        "the config database holds {MAX_CONFIG_ENTRIES} entries already; remove some first"
+                    ),
+                );
+            }
+            c.config.entries.insert(key, value);
             c.config.version += 1;
             CommandReply::ok(String::new(), String::new())
         }
@@ -1073,7 +1092,14 @@ fn write_command(c: &mut Cluster, prefix: &str, args: &Args) -> CommandReply {
             CommandReply::ok(String::new(), String::new())
         }
         "log" => {
-            let text = args.strs("logtext").join(" ");
+            let mut text = args.strs("logtext").join(" ");
+            if text.len() > MAX_LOG_TEXT {
+                let mut end = MAX_LOG_TEXT;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                text.truncate(end);
+            }
             c.log_as("client.admin", "cluster", Priority::Inf, text);
             CommandReply::ok(String::new(), String::new())
         }
@@ -1088,7 +1114,11 @@ fn check_pg_num(
     pg_num: u32,
     size: u32,
 ) -> Result<(), CommandReply> {
-    let max_per_osd = c.config.mon_f64("mon_max_pg_per_osd", 250.0).max(1.0) as u64;
+    // However high an operator sets it, the simulator's memory stays bounded.
+    let max_per_osd = c
+        .config
+        .mon_f64("mon_max_pg_per_osd", 250.0)
+        .clamp(1.0, MAX_PG_PER_OSD) as u64;
     let in_osds = c.osds.iter().filter(|o| o.is_in).count().max(1) as u64;
     let existing: u64 = c
         .pools
@@ -1112,10 +1142,32 @@ fn check_pg_num(
 
 const MAX_POOL_PG_NUM: i64 = 65_536;
 
+/// Bounds that keep the simulator's own memory bounded whatever commands it is sent (modules
+/// send them too): config entries and their sizes, log text, pools and their names, PGs.
+const MAX_CONFIG_ENTRIES: usize = 10_000;
+const MAX_CONFIG_NAME: usize = 256;
+const MAX_CONFIG_VALUE: usize = 4096;
+const MAX_LOG_TEXT: usize = 4096;
+const MAX_POOLS: usize = 1024;
+const MAX_POOL_NAME: usize = 256;
+const MAX_PG_PER_OSD: f64 = 1000.0;
+
 fn pool_create(c: &mut Cluster, args: &Args) -> CommandReply {
     let name = args.str("pool").unwrap_or_default();
     if name.is_empty() {
         return CommandReply::err(EINVAL, "pool name must not be empty");
+    }
+    if name.len() > MAX_POOL_NAME {
+        return CommandReply::err(
+            EINVAL,
+            format!("pool names are at most {MAX_POOL_NAME} bytes"),
+        );
+    }
+    if c.pools.len() >= MAX_POOLS && c.pool_by_name(&name).is_none() {
+        return CommandReply::err(
+            ENOSPC,
+            format!("the cluster has {MAX_POOLS} pools already; remove some first"),
+        );
     }
     if c.pool_by_name(&name).is_some() {
         return CommandReply::ok(String::new(), format!("pool '{name}' already exists"));

@@ -247,3 +247,19 @@ fn a_blocking_send_command_times_out_cleanly() {
     host.ok(&["poolmgr", "create-now", "foo", "16", "900"]);
     assert_eq!(host.ok(&["hello"]), "Hello, world!");
 }
+
+#[test]
+fn hostile_cluster_commands_are_refused_and_leave_the_cluster_answering() {
+    let daemon = daemon(&[HELLO]);
+    // A name whose width would once panic the table renderer.
+    let name = "p".repeat(70_000);
+    let err = daemon.run(&["osd", "pool", "create", &name, "1"]).fails(22);
+    assert!(err.contains("pool names are at most 256 bytes"), "{err}");
+    assert!(daemon.ok(&["df"]).contains("RAW STORAGE"));
+    // A log entry with a newline stays one line in `log last`.
+    daemon.ok(&["log", "first\nFAKE forged line"]);
+    let last = daemon.ok(&["log", "last", "5"]);
+    assert!(!last.lines().any(|l| l.starts_with("FAKE")), "{last}");
+    assert!(last.contains("first\\nFAKE forged line"), "{last}");
+    assert_eq!(daemon.ok(&["hello"]), "Hello, world!\n");
+}

@@ -196,6 +196,27 @@ pub struct LogLine {
     pub line: String,
 }
 
+/// [`ClusterSource::command`], with a panic of the source answered as EIO: the command's
+/// words come from modules and clients, and a source's bug must not take the caller down.
+pub fn command_contained(
+    cluster: &dyn ClusterSource,
+    svc_type: &str,
+    svc_id: &str,
+    command: &str,
+    inbuf: &str,
+) -> CommandOutput {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        cluster.command(svc_type, svc_id, command, inbuf)
+    }))
+    .unwrap_or_else(|_| CommandOutput {
+        retval: -5,
+        outb: String::new(),
+        outs: "the cluster failed while running the command (a bug in the cluster source); \
+               the daemon carries on"
+            .into(),
+    })
+}
+
 /// A cluster daemon's answer to a command, in Ceph's terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommandOutput {

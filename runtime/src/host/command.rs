@@ -50,13 +50,18 @@ fn run(jobs: &Mutex<Receiver<Job>>) {
     loop {
         let job = jobs.lock().unwrap_or_else(|p| p.into_inner()).recv();
         match job {
-            Ok(job) => job(),
+            // A job that panics (it should not: `execute` contains the cluster's panics) does
+            // not take the thread with it.
+            Ok(job) => {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            }
             Err(_) => return,
         }
     }
 }
 
-/// Run `command` on `cluster` and turn its answer into the WIT reply.
+/// Run `command` on `cluster` and turn its answer into the WIT reply. A cluster source that
+/// panics answers EIO: a command a module sent must not take a host thread down.
 fn execute(
     cluster: &dyn ClusterSource,
     svc_type: &str,
@@ -64,7 +69,7 @@ fn execute(
     command: &str,
     inbuf: &str,
 ) -> Reply {
-    let out = cluster.command(svc_type, svc_id, command, inbuf);
+    let out = crate::cluster::command_contained(cluster, svc_type, svc_id, command, inbuf);
     Reply {
         retval: out.retval,
         outb: out.outb,
@@ -173,14 +178,18 @@ impl Host for ModuleCtx {
             ));
         }
         rx.recv_timeout(until.saturating_duration_since(Instant::now()))
-            .map_err(|_| {
-                error(
+            .map_err(|e| match e {
+                std::sync::mpsc::RecvTimeoutError::Timeout => error(
                     ErrorCode::TimedOut,
                     format!(
                         "no reply within {timeout_ms} ms or the call's deadline; the command may \
                          still complete: send it with a tag to have its reply later"
                     ),
-                )
+                ),
+                std::sync::mpsc::RecvTimeoutError::Disconnected => error(
+                    ErrorCode::Io,
+                    "the host lost the command before the cluster answered it; try again",
+                ),
             })
     }
 }

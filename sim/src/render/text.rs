@@ -114,12 +114,17 @@ impl Table {
                 if i > 0 {
                     s.push_str("  ");
                 }
+                // Padded by hand: a width from the data (a pool name, a config value) may
+                // exceed what `format!` accepts as a width, and it panics then.
+                let pad = w.saturating_sub(cell.chars().count());
                 match align {
                     Align::Left => {
-                        let _ = write!(s, "{cell:<w$}");
+                        s.push_str(cell);
+                        s.extend(std::iter::repeat_n(' ', pad));
                     }
                     Align::Right => {
-                        let _ = write!(s, "{cell:>w$}");
+                        s.extend(std::iter::repeat_n(' ', pad));
+                        s.push_str(cell);
                     }
                 }
             }

@@ -618,3 +618,39 @@ fn plain_output_looks_like_cephs() {
     "#]]
     .assert_eq(&ok(&s, r#"{"prefix": "mon dump"}"#).stdout);
 }
+
+#[test]
+fn what_commands_may_create_is_bounded() {
+    let s = sim("osds=6,seed=2");
+    // Config entries: sizes and count.
+    let long = "v".repeat(5000);
+    let r = run(
+        &s,
+        &format!(
+            r#"{{"prefix":"config set","who":"mon","name":"junk","value":"{long}","force":true}}"#
+        ),
+    );
+    assert_eq!(r.retval, -22, "{r:?}");
+    assert!(r.stderr.contains("values at most 4096"), "{r:?}");
+    // Pool names and PGs, however high mon_max_pg_per_osd is set.
+    let name = "p".repeat(300);
+    let r = run(
+        &s,
+        &format!(r#"{{"prefix":"osd pool create","pool":"{name}","pg_num":1}}"#),
+    );
+    assert_eq!(r.retval, -22, "{r:?}");
+    ok(
+        &s,
+        r#"{"prefix":"config set","who":"mon","name":"mon_max_pg_per_osd","value":"1000000000"}"#,
+    );
+    let r = run(
+        &s,
+        r#"{"prefix":"osd pool create","pool":"big","pg_num":65536}"#,
+    );
+    assert_eq!(r.retval, -34, "{r:?}");
+    // Log text is cut.
+    let text = "t".repeat(10_000);
+    ok(&s, &format!(r#"{{"prefix":"log","logtext":["{text}"]}}"#));
+    let last = s.log_last(1, wasmgr_sim::Priority::Inf, "cluster");
+    assert!(last[0].message.len() <= 4096, "{}", last[0].message.len());
+}
