@@ -76,7 +76,7 @@ pub struct Cases<'a> {
 }
 
 impl<'a> Cases<'a> {
-    fn add(&mut self, key: &str, case: impl FnMut(&mut Recorder) -> Result<()> + 'a) {
+    pub fn add(&mut self, key: &str, case: impl FnMut(&mut Recorder) -> Result<()> + 'a) {
         self.list.push((key.to_owned(), Box::new(case)));
     }
 
@@ -382,6 +382,68 @@ fn notify_reps(n: usize) -> usize {
         11..=100 => 10,
         _ => 2,
     }
+}
+
+/// A remote call round trip: `rcaller call`, a command whose handler calls `rcallee.ping()`
+/// through `remote::call`, through the in-process host; the same module's `rcaller nop` (the
+/// same reply without the call: the command path alone); and the floor, the same command as a
+/// raw wasmtime call whose `remote.call` import makes the second raw call, into rcallee's
+/// `handle-remote`, and that inner call alone.
+pub fn remote<'a>(
+    cases: &mut Cases<'a>,
+    host: &'a Host,
+    raw: &mut RawHost,
+    rcaller: &Path,
+    rcallee: &Path,
+) -> Result<()> {
+    const PONG: &str = "\"pong\"";
+    for (key, word) in [("remote.host", "call"), ("remote.host.nop", "nop")] {
+        let req = CommandRequest {
+            words: vec!["rcaller".into(), word.into()],
+            ..Default::default()
+        };
+        cases.add(key, move |r| {
+            for _ in 0..200 {
+                let t = Instant::now();
+                let reply = host.manager.command(&req, ClientPerm::Read);
+                r.nanos(key, t.elapsed());
+                if reply.retval != 0 || reply.stdout != PONG {
+                    bail!("rcaller {word} through the host: {reply:?}");
+                }
+            }
+            Ok(())
+        });
+    }
+
+    let caller = raw.prepare(rcaller)?;
+    let callee = raw.prepare(rcallee)?;
+    let mut instance = raw.instantiate(&caller)?;
+    instance.set_callee(raw.instantiate(&callee)?);
+    cases.add("remote.raw", move |r| {
+        for _ in 0..200 {
+            let t = Instant::now();
+            let reply = instance.command(r#"{"prefix":"rcaller call"}"#, "")?;
+            r.nanos("remote.raw", t.elapsed());
+            if reply.retval != 0 || reply.stdout != PONG {
+                bail!("raw rcaller call: retval {} {}", reply.retval, reply.stderr);
+            }
+        }
+        Ok(())
+    });
+
+    let mut instance = raw.instantiate(&callee)?;
+    cases.add("remote.raw.callee", move |r| {
+        for _ in 0..200 {
+            let t = Instant::now();
+            let reply = instance.handle_remote("ping", "[]")?;
+            r.nanos("remote.raw.callee", t.elapsed());
+            if reply.as_deref() != Ok(PONG) {
+                bail!("raw rcallee ping: {reply:?}");
+            }
+        }
+        Ok(())
+    });
+    Ok(())
 }
 
 /// `Loader::load` of `echo`: from the compile cache on disk (a fresh loader per sample, as a

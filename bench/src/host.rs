@@ -13,10 +13,12 @@ use wasmgr_runtime::manager::{HostConfig, Manager};
 use wasmgr_runtime::persist::{Persistence, Space, SqliteStore};
 use wasmgr_runtime::supervisor::ModuleState;
 
-/// The embedded snapshot, plus a count of `have_mon_connection` calls (the `fan` guest's notify
-/// makes one) that a waiter can block on.
+/// A cluster source (the embedded snapshot, or the simulated cluster), plus a count of
+/// `have_mon_connection` calls (the `fan` guest's notify makes one) that a waiter can block on.
+/// It does not pass [`ClusterSource::start`] on: a simulated cluster behind it has no clock and
+/// sends nothing by itself, and the bench hands its events to `Manager::notify`.
 pub struct CountingSource {
-    inner: SnapshotSource,
+    inner: Arc<dyn ClusterSource>,
     count: AtomicU64,
     target: AtomicU64,
     lock: Mutex<()>,
@@ -24,9 +26,15 @@ pub struct CountingSource {
 }
 
 impl CountingSource {
+    /// Over the embedded snapshot.
     pub fn new() -> CountingSource {
+        CountingSource::over(Arc::new(SnapshotSource::embedded()))
+    }
+
+    /// Over `inner`.
+    pub fn over(inner: Arc<dyn ClusterSource>) -> CountingSource {
         CountingSource {
-            inner: SnapshotSource::embedded(),
+            inner,
             count: AtomicU64::new(0),
             target: AtomicU64::new(u64::MAX),
             lock: Mutex::new(()),
@@ -38,6 +46,18 @@ impl CountingSource {
     pub fn expect(&self, n: u64) {
         self.count.store(0, Ordering::SeqCst);
         self.target.store(n, Ordering::SeqCst);
+    }
+
+    /// Reset the count, expecting nothing yet (see [`CountingSource::wait_for`]).
+    pub fn reset(&self) {
+        self.expect(u64::MAX);
+    }
+
+    /// Block until `n` calls have happened since the reset. Calls made before this sets the
+    /// target count too.
+    pub fn wait_for(&self, n: u64, timeout: Duration) -> Result<()> {
+        self.target.store(n, Ordering::SeqCst);
+        self.wait(timeout)
     }
 
     /// Block until the expected calls have happened.
@@ -108,7 +128,7 @@ impl ClusterSource for CountingSource {
         self.inner.have_mon_connection()
     }
     fn describe(&self) -> String {
-        "bench: embedded snapshot, counting notifies".into()
+        format!("bench: {}, counting notifies", self.inner.describe())
     }
 }
 

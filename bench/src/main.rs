@@ -9,11 +9,15 @@ mod cases;
 mod daemon;
 mod floor;
 mod host;
+mod live;
 #[cfg(target_arch = "x86_64")]
 mod loops;
 mod machine;
 mod native;
 mod raw;
+// The scrape guest's rendering, shared with the native baseline.
+#[path = "../guests/scrape/src/render.rs"]
+mod render;
 mod report;
 mod rss;
 mod stats;
@@ -48,7 +52,7 @@ which builds the guests, the example modules and the daemon first.
   --rounds N     measured rounds (default 100; 8 with --quick); a warm-up round comes first
   --quick        fewer rounds and RSS repeats, for trying the bench out
   --only GROUP   only the cases of one group: cmd, admin, notify, enable, restart, fuel,
-                 coldstart, rss
+                 coldstart, rss, get, scrape, remote
   --wasmgr PATH  the daemon binary (default: `wasmgr` next to this binary)
   --collatz N    the compute guest's work per call: Collatz steps of 1..=N (default 20000)
   --samples FILE also write every sample (nanoseconds, /s or bytes) to FILE as JSON
@@ -149,6 +153,10 @@ struct Paths {
     echo: PathBuf,
     compute: PathBuf,
     fan: PathBuf,
+    getter: PathBuf,
+    scrape: PathBuf,
+    rcaller: PathBuf,
+    rcallee: PathBuf,
     /// The staged example modules (`cargo xtask guests`).
     examples: PathBuf,
     /// The compile cache every host of the bench shares, kept between runs.
@@ -166,11 +174,17 @@ impl Paths {
             echo: wasm.join("echo.wasm"),
             compute: wasm.join("compute.wasm"),
             fan: wasm.join("fan.wasm"),
+            getter: wasm.join("getter.wasm"),
+            scrape: wasm.join("scrape.wasm"),
+            rcaller: wasm.join("rcaller.wasm"),
+            rcallee: wasm.join("rcallee.wasm"),
             examples: root.join("target/modules"),
             cache: root.join("target/bench-cache"),
             root,
         };
-        for f in [&p.echo, &p.compute, &p.fan] {
+        for f in [
+            &p.echo, &p.compute, &p.fan, &p.getter, &p.scrape, &p.rcaller, &p.rcallee,
+        ] {
             if !f.is_file() {
                 bail!(
                     "{} is missing: run the bench with `cargo xtask bench`, which builds it",
@@ -219,11 +233,15 @@ fn run(o: &Opts) -> Result<()> {
     // Everything the cases borrow is set up first, so that it outlives them, and only for the
     // groups that are wanted.
     // Raw wasmtime on the host's engine configuration, with slots for every raw instance: two
-    // sets of fan-out instances (the loop here and the loop on a thread of its own), and a few
-    // more for the command case.
-    let mut raw_on = if want("cmd") || want("notify") {
+    // sets of fan-out instances (the loop here and the loop on a thread of its own), two for the
+    // simulated cluster's events (one thread, two threads), and a few more for the command and
+    // remote cases.
+    let mut raw_on = if want("cmd") || want("notify") || want("remote") {
         let fanout: usize = cases::FANOUT.iter().sum();
-        Some(RawHost::limited(&p.cache, (2 * fanout + 100) as u32)?)
+        Some(RawHost::limited(
+            &p.cache,
+            (2 * fanout + 2 * live::SIM_FANOUT + 100) as u32,
+        )?)
     } else {
         None
     };
@@ -254,6 +272,34 @@ fn run(o: &Opts) -> Result<()> {
         cases::fan_hosts(&p.fan, &p.cache)?
     } else {
         Vec::new()
+    };
+    let sim_fan_host = if want("notify") {
+        Some(live::sim_fan_host(&p.fan, &p.cache)?)
+    } else {
+        None
+    };
+    let sim_hosts = if want("get") || want("scrape") {
+        let guests = live::Guests {
+            getter: &p.getter,
+            scrape: &p.scrape,
+        };
+        live::sim_hosts(&guests, &p.cache)?
+    } else {
+        Vec::new()
+    };
+    let remote_host = if want("remote") {
+        eprintln!("setup: in-process host with rcaller and rcallee");
+        let dirs = Dirs::new()?;
+        dirs.add(&p.rcaller, "rcaller")?;
+        dirs.add(&p.rcallee, "rcallee")?;
+        Some(host::start(
+            dirs,
+            Arc::new(SnapshotSource::embedded()),
+            8,
+            &p.cache,
+        )?)
+    } else {
+        None
     };
     // A loader of its own, like the supervisor's, for enable and restart: the directory holding
     // its store, a maker of fresh loaders, and one loader kept warm.
@@ -297,6 +343,18 @@ fn run(o: &Opts) -> Result<()> {
     if let (true, Some(raw)) = (want("notify"), raw_on.as_mut()) {
         cases::notify(&mut cases, &fan_hosts, raw, &p.fan)?;
     }
+    if let (Some(h), Some(raw)) = (&sim_fan_host, raw_on.as_mut()) {
+        live::sim_notify(&mut cases, h, raw, &p.fan)?;
+    }
+    if want("get") {
+        live::get(&mut cases, &sim_hosts)?;
+    }
+    if want("scrape") {
+        live::scrape(&mut cases, &sim_hosts)?;
+    }
+    if let (Some(h), Some(raw)) = (&remote_host, raw_on.as_mut()) {
+        cases::remote(&mut cases, h, raw, &p.rcaller, &p.rcallee)?;
+    }
     if let (true, Some((_, new_loader, loader))) = (want("enable"), &own_loader) {
         cases::enable(
             &mut cases,
@@ -336,6 +394,7 @@ fn run(o: &Opts) -> Result<()> {
     // Stop every host before the RSS children run, so they have the machine to themselves.
     drop(cases);
     drop((fan_hosts, admin, floor, main_host, raw_on));
+    drop((sim_fan_host, sim_hosts, remote_host));
 
     if want("rss") {
         let reps = if o.quick { 1 } else { 3 };

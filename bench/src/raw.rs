@@ -1,22 +1,26 @@
 //! The raw-wasmtime baselines: the same components and exports the host calls, on an engine
 //! with the host's configuration, but with nothing of the host around the call (no actor, no
 //! argument checks, no host context). The host functions are WASI, granting nothing as the
-//! host's does (Rust's std seeds its hash maps from `wasi:random`), and
-//! `cluster.have-mon-connection`, which the `fan` guest calls from its notify; every other
+//! host's does (Rust's std seeds its hash maps from `wasi:random`);
+//! `cluster.have-mon-connection`, which the `fan` guest calls from its notify; and
+//! `remote.call`, which calls the `handle-remote` export of a second raw instance given to the
+//! caller ([`RawInstance::set_callee`]), for the floor of a remote call. Every other
 //! `wasmgr:mgr` import fails the call, and none is on the measured paths.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use wasmgr_runtime::bindings::{CommandResult, MgrModule, MgrModulePre, NotifyKind};
+use wasmgr_runtime::bindings::{
+    CommandResult, MgrModule, MgrModulePre, NotifyKind, RemoteError, optional,
+};
 use wasmgr_runtime::cache::{self, ArtifactCache};
 use wasmgr_runtime::engine::{self, EpochTicker};
 use wasmgr_runtime::limits::{self, Limits};
 use wasmtime::Engine;
 use wasmtime::component::ResourceTable;
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{Component, Linker, TypedFunc};
 use wasmtime::{Store, StoreContextMut};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
@@ -27,6 +31,8 @@ pub struct RawCtx {
     table: ResourceTable,
     /// `have-mon-connection` calls.
     mon_pings: u64,
+    /// The instance `remote.call` calls, whatever module the guest names.
+    callee: Option<Box<RawInstance>>,
 }
 
 impl RawCtx {
@@ -39,6 +45,7 @@ impl RawCtx {
                 .build(),
             table: ResourceTable::new(),
             mon_pings: 0,
+            callee: None,
         }
     }
 }
@@ -98,11 +105,27 @@ impl RawHost {
         };
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        linker.instance("wasmgr:mgr/cluster@0.1.0")?.func_wrap(
+        // Defined at the WIT's version; wasmtime matches imports of any 0.1.x to them.
+        linker.instance("wasmgr:mgr/cluster@0.1.1")?.func_wrap(
             "have-mon-connection",
             |mut cx: StoreContextMut<'_, RawCtx>, (): ()| {
                 cx.data_mut().mon_pings += 1;
                 Ok((true,))
+            },
+        )?;
+        linker.instance("wasmgr:mgr/remote@0.1.1")?.func_wrap(
+            "call",
+            |mut cx: StoreContextMut<'_, RawCtx>,
+             (module, method, args): (String, String, String)| {
+                let Some(callee) = cx.data_mut().callee.as_mut() else {
+                    return Ok((Err(RemoteError::NotEnabled(format!(
+                        "the raw baseline host has no callee for '{module}'"
+                    ))),));
+                };
+                let reply = callee
+                    .handle_remote(&method, &args)
+                    .map_err(|e| wasmtime::Error::msg(format!("{e:#}")))?;
+                Ok((reply.map_err(RemoteError::Failed),))
             },
         )?;
         let cache = ArtifactCache::new(cache_root, &engine);
@@ -110,7 +133,10 @@ impl RawHost {
             engine,
             linker,
             cache,
-            stubbed: HashSet::from(["wasmgr:mgr/cluster@0.1.0#have-mon-connection".to_owned()]),
+            stubbed: HashSet::from([
+                "wasmgr:mgr/cluster#have-mon-connection".to_owned(),
+                "wasmgr:mgr/remote#call".to_owned(),
+            ]),
             on,
             _ticker: ticker,
         })
@@ -144,8 +170,10 @@ impl RawHost {
                 .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
                 .map(|(f, _)| f.to_owned())
                 .collect();
+            // Keyed without the version: a definition at 0.1.1 serves imports of any 0.1.x.
+            let unversioned = name.split('@').next().unwrap_or(name);
             for f in funcs {
-                if !self.stubbed.insert(format!("{name}#{f}")) {
+                if !self.stubbed.insert(format!("{unversioned}#{f}")) {
                     continue;
                 }
                 let what = format!("{name}#{f}");
@@ -170,10 +198,19 @@ impl RawHost {
             limits::LOAD_FUEL,
             limits::LOAD_DEADLINE,
         )?;
-        let bindings = pre.instantiate(&mut store)?;
+        let instance = pre.instance_pre().instantiate(&mut store)?;
+        let bindings = MgrModule::new(&mut store, &instance)?;
+        // `remote-target.handle-remote`, looked up as the host's loader does.
+        let handle_remote = instance
+            .get_export_index(&mut store, None, optional::REMOTE_TARGET)
+            .and_then(|iface| instance.get_export_index(&mut store, Some(&iface), "handle-remote"))
+            .and_then(|index| instance.get_func(&mut store, index))
+            .map(|f| f.typed(&store))
+            .transpose()?;
         Ok(RawInstance {
             store,
             bindings,
+            handle_remote,
             on: self.on,
         })
     }
@@ -194,8 +231,13 @@ fn arm(store: &mut Store<RawCtx>, on: On, fuel: u64, deadline: std::time::Durati
 pub struct RawInstance {
     store: Store<RawCtx>,
     bindings: MgrModule,
+    /// `remote-target.handle-remote`, if the component exports it.
+    handle_remote: Option<HandleRemote>,
     on: On,
 }
+
+/// `remote-target.handle-remote(method, args) -> result<string, string>`.
+type HandleRemote = TypedFunc<(String, String), (Result<String, String>,)>;
 
 impl RawInstance {
     /// Fuel and deadline for one call, as the host arms them.
@@ -224,6 +266,21 @@ impl RawInstance {
             .bindings
             .wasmgr_mgr_module()
             .call_notify(&mut self.store, kind, id)?)
+    }
+
+    /// `remote-target.handle-remote`, armed like a host call.
+    pub fn handle_remote(&mut self, method: &str, args: &str) -> Result<Result<String, String>> {
+        let handle = self
+            .handle_remote
+            .context("the component exports no remote-target.handle-remote")?;
+        self.arm()?;
+        let (reply,) = handle.call(&mut self.store, (method.to_owned(), args.to_owned()))?;
+        Ok(reply)
+    }
+
+    /// Make `remote.call` from this instance call `callee`'s `handle-remote`.
+    pub fn set_callee(&mut self, callee: RawInstance) {
+        self.store.data_mut().callee = Some(Box::new(callee));
     }
 
     /// How many times the guest called `have-mon-connection`.

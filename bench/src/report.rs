@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::cases::{FANOUT, RSS_COUNTS, Recorder};
+use crate::live::{GUEST_DOCS, HOST_DOCS, SIM_FANOUT, SIZES};
 use crate::stats::{Unit, show};
 
 /// A target, as the issue states it.
@@ -19,6 +20,8 @@ enum Target {
     MaxRatio(&'static str, f64),
     /// At most this many percent above the baseline's median.
     MaxOverheadPct(&'static str, f64),
+    /// At most this many nanoseconds above the baseline's median.
+    MaxOverNanos(&'static str, f64),
 }
 
 struct Row {
@@ -160,6 +163,79 @@ fn rows() -> Vec<Row> {
             Target::None,
         ));
     }
+    let sim_baselines = |suffix: &str| {
+        vec![
+            ("raw", format!("notify.sim.raw{suffix}")),
+            ("raw on two threads", format!("notify.sim.raw2{suffix}")),
+        ]
+    };
+    v.extend([
+        Row {
+            baselines: [
+                sim_baselines(""),
+                vec![(
+                    "osd_map raw on a thread",
+                    format!("notify.raw-thread.{SIM_FANOUT}"),
+                )],
+            ]
+            .concat(),
+            ..row(
+                format!(
+                    "notify fan-out of the simulator's own events (1,000 OSDs, a 5 s step: clog, pg_summary, health) to {SIM_FANOUT} subscribed modules, per event: `Manager::notify` until all ran it"
+                ),
+                "notify.sim",
+                Target::MaxNanos(1e6),
+            )
+        },
+        Row {
+            baselines: sim_baselines(".clog"),
+            ..row(
+                "↳ of which `clog` events (the id is the log entry as JSON, about 400 bytes, copied into every module)",
+                "notify.sim.clog",
+                Target::None,
+            )
+        },
+        Row {
+            baselines: sim_baselines(".pg_summary"),
+            ..row(
+                "↳ of which `pg_summary` events (empty id)",
+                "notify.sim.pg_summary",
+                Target::None,
+            )
+        },
+        row(
+            format!(
+                "↳ of which: `Manager::notify` returning, the event queued for all {SIM_FANOUT} modules (workers start running them meanwhile)"
+            ),
+            "notify.sim.queue",
+            Target::None,
+        ),
+        row(
+            format!(
+                "↳ baseline: the same events as raw wasmtime notify calls in a loop over {SIM_FANOUT} instances"
+            ),
+            "notify.sim.raw",
+            Target::None,
+        ),
+        row(
+            format!(
+                "↳ baseline: the same raw calls split over two threads of their own ({} instances each), handed each event and answering through std channels: the floor of a host that runs notifies on both vCPUs",
+                SIM_FANOUT / 2
+            ),
+            "notify.sim.raw2",
+            Target::None,
+        ),
+        row(
+            "↳ all of a step's events back to back, as the simulator's clock hands them on, until all modules ran all",
+            "notify.sim.all",
+            Target::None,
+        ),
+        row(
+            "↳ the simulator's own step (`Sim::step`, 5 s of simulated time at 1,000 OSDs), before any notify",
+            "notify.sim.step",
+            Target::None,
+        ),
+    ]);
     v.extend([
         row(
             "module enable, Rust: load from the compile cache + instantiate + describe (`Loader::load`)",
@@ -280,18 +356,113 @@ fn rows() -> Vec<Row> {
             "coldstart",
             Target::MaxNanos(100e6),
         ),
+    ]);
+    for &n in SIZES {
+        let osds = thousands(n);
+        for &name in HOST_DOCS {
+            let memcpy = format!("get.memcpy.{name}.{n}");
+            if GUEST_DOCS.contains(&name) {
+                v.push(Row {
+                    baselines: vec![
+                        ("memcpy", memcpy.clone()),
+                        ("host side", format!("get.host.{name}.{n}")),
+                    ],
+                    ..row(
+                        format!(
+                            "`get(\"{name}\")` through a module, {osds} OSDs: `getter len` by `Manager::command` (the source's copy of the cached document, the copy into the module's memory, the command path)"
+                        ),
+                        format!("get.guest.{name}.{n}"),
+                        Target::None,
+                    )
+                });
+                v.push(Row {
+                    baselines: vec![("memcpy", memcpy.clone())],
+                    ..row(
+                        "↳ of which host side: `SimSource::get` (Arc clone of the cached document + `to_string`)",
+                        format!("get.host.{name}.{n}"),
+                        Target::None,
+                    )
+                });
+            } else {
+                v.push(Row {
+                    baselines: vec![("memcpy", memcpy.clone())],
+                    ..row(
+                        format!(
+                            "`get(\"{name}\")` host side only, {osds} OSDs: `SimSource::get` (Arc clone of the cached document + `to_string`); too large for a module's 64 MiB memory"
+                        ),
+                        format!("get.host.{name}.{n}"),
+                        Target::None,
+                    )
+                });
+            }
+            v.push(row(
+                "↳ baseline: memcpy of the same bytes into a fresh buffer",
+                memcpy,
+                Target::None,
+            ));
+        }
+    }
+    for &n in SIZES {
+        v.push(Row {
+            baselines: vec![("native", format!("scrape.native.{n}"))],
+            ..row(
+                format!(
+                    "scrape-style module, simulated cluster of {} OSDs: `scrape metrics` by `Manager::command` (4 `get()`s, serde parse, Prometheus text, reply)",
+                    thousands(n)
+                ),
+                format!("scrape.{n}"),
+                Target::MaxNanos(if n <= 1_000 { 50e6 } else { 500e6 }),
+            )
+        });
+        v.push(row(
+            "↳ of which: the four `get()` calls into the module alone (`scrape fetch`)",
+            format!("scrape.fetch.{n}"),
+            Target::None,
+        ));
+        v.push(row(
+            "↳ baseline: the same rendering natively (the same code, serde_json parse + format of the simulator's cached JSON)",
+            format!("scrape.native.{n}"),
+            Target::None,
+        ));
+    }
+    v.extend([
+        Row {
+            baselines: vec![
+                ("two raw calls", "remote.raw".into()),
+                ("the command alone", "remote.host.nop".into()),
+            ],
+            ..row(
+                "remote call round trip: `rcaller call` by `Manager::command`, whose handler calls `rcallee.ping()` through `remote::call`",
+                "remote.host",
+                Target::MaxOverNanos("remote.raw", 5e3),
+            )
+        },
         row(
-            "scrape-style module, simulated cluster of 1,000 OSDs",
-            "scrape.1000",
-            Target::NotYet("n/a — needs the simulated cluster"),
+            "↳ the same command without the remote call (`rcaller nop`): the command path alone",
+            "remote.host.nop",
+            Target::None,
         ),
         row(
-            "scrape-style module, simulated cluster of 10,000 OSDs",
-            "scrape.10000",
-            Target::NotYet("n/a — needs the simulated cluster"),
+            "↳ baseline: two raw wasmtime calls, the same command with its `remote.call` import calling rcallee's `handle-remote` raw",
+            "remote.raw",
+            Target::None,
+        ),
+        row(
+            "  ↳ of which: the inner raw call alone",
+            "remote.raw.callee",
+            Target::None,
         ),
     ]);
     v
+}
+
+/// `1,000`, `10,000`.
+fn thousands(n: usize) -> String {
+    if n >= 1_000 {
+        format!("{},{:03}", n / 1_000, n % 1_000)
+    } else {
+        n.to_string()
+    }
 }
 
 /// What the run was, for the notes under the table.
@@ -354,6 +525,22 @@ pub fn report(rec: &Recorder, run: &RunInfo<'_>) -> String {
                     over.map(|o| o <= t),
                 )
             }
+            Target::MaxOverNanos(key, t) => {
+                let over = base(key).map(|b| s.median - b);
+                (
+                    format!(
+                        "≤ {} + {} (measured {})",
+                        name_of(&r, key),
+                        show(Unit::Nanos, t),
+                        over.map_or("?".into(), |o| format!(
+                            "{}{}",
+                            if o < 0.0 { "−" } else { "+" },
+                            show(Unit::Nanos, o.abs())
+                        ))
+                    ),
+                    over.map(|o| o <= t),
+                )
+            }
         };
         let status = match met {
             None => "–",
@@ -379,6 +566,29 @@ pub fn report(rec: &Recorder, run: &RunInfo<'_>) -> String {
             show(Unit::Bytes, a.median),
             show(Unit::Bytes, f.median)
         ));
+    }
+    let sizes: Vec<String> = HOST_DOCS
+        .iter()
+        .chain(&["scrape"])
+        .filter_map(|name| {
+            let at: Vec<String> = SIZES
+                .iter()
+                .filter_map(|n| {
+                    rec.summary(&format!("size.{name}.{n}")).map(|s| {
+                        format!("{} at {} OSDs", show(Unit::Bytes, s.median), thousands(*n))
+                    })
+                })
+                .collect();
+            let what = if *name == "scrape" {
+                "the scrape's Prometheus text".to_owned()
+            } else {
+                format!("`{name}`")
+            };
+            (!at.is_empty()).then(|| format!("{what} {}", at.join(", ")))
+        })
+        .collect();
+    if !sizes.is_empty() {
+        out.push_str(&format!("\nSizes: {}.\n", sizes.join("; ")));
     }
     out.push_str(&format!(
         "\nSpread is (p90 − p10) / median. {} measured rounds after one warm-up round, cases \

@@ -6,8 +6,10 @@
 //! the bench before the host starts); the host keys that store by the file name, so each copy
 //! finds the right one. Everything else is the SDK's: only `describe` is wrapped.
 //!
-//! Its `osd_map` notify calls `have_mon_connection`, the cheapest host call, which the bench's
-//! cluster source counts: the bench knows every module has run its notify without a command.
+//! It subscribes to what the simulated cluster sends on its own (`osd_map`, `pg_summary`,
+//! `health`, `clog`). Each notify calls `have_mon_connection`, the cheapest host call, which
+//! the bench's cluster source counts: the bench knows every module has run its notify without
+//! a command.
 
 use wasmgr_guest::__private::{self, CommandResult, Guest, RemoteTargetGuest, TickerGuest};
 use wasmgr_guest::{Commands, MgrModule, ModuleInfo, NotifyKind, cluster, store};
@@ -21,7 +23,12 @@ struct Fan;
 impl MgrModule for Fan {
     const NAME: &'static str = "fan";
     const VERSION: &'static str = "0.1.0";
-    const NOTIFY: &'static [NotifyKind] = &[NotifyKind::OsdMap];
+    const NOTIFY: &'static [NotifyKind] = &[
+        NotifyKind::OsdMap,
+        NotifyKind::PgSummary,
+        NotifyKind::Health,
+        NotifyKind::Clog,
+    ];
 
     fn notify(&mut self, _kind: NotifyKind, _id: &str) {
         std::hint::black_box(cluster::have_mon_connection());
