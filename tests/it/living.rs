@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wasmgr_runtime::cluster::SimSource;
 
-use crate::harness::guests::{COUNTER, HELLO, OSDWATCH, POOLMGR};
+use crate::harness::guests::{COUNTER, HELLO, KVPROBE, OSDWATCH, POOLMGR};
 use crate::harness::{Daemon, DaemonOptions, Host, Modules, wait_until};
 
 /// A small simulated cluster with no spontaneous failures.
@@ -78,7 +78,7 @@ fn an_osd_marked_down_raises_the_example_check_within_two_seconds_and_it_clears(
 
 #[test]
 fn a_pool_created_by_the_cli_or_by_a_module_appears_in_the_maps() {
-    let daemon = daemon(&[POOLMGR, HELLO]);
+    let daemon = daemon(&[POOLMGR, KVPROBE, HELLO]);
     assert_eq!(daemon.ok(&["osd", "pool", "create", "foo", "16"]), "");
     // Both forms of send_command.
     assert_eq!(daemon.ok(&["poolmgr", "create", "bar"]), "queued\n");
@@ -101,6 +101,35 @@ fn a_pool_created_by_the_cli_or_by_a_module_appears_in_the_maps() {
         names.contains(&"foo") && names.contains(&"bar"),
         "{names:?}"
     );
+    // What modules read: get("osd_map") and get("osd_pool_stats").
+    let osd_map = daemon.run(&["kvprobe", "get_data", "osd_map"]).json();
+    let in_map: Vec<&str> = osd_map["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["pool_name"].as_str())
+        .collect();
+    for pool in ["foo", "bar", "baz"] {
+        assert!(
+            in_map.contains(&pool),
+            "no {pool} in get(osd_map): {in_map:?}"
+        );
+    }
+    let stats = daemon
+        .run(&["kvprobe", "get_data", "osd_pool_stats"])
+        .json();
+    let in_stats: Vec<&str> = stats["pool_stats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["pool_name"].as_str())
+        .collect();
+    for pool in ["foo", "bar", "baz"] {
+        assert!(
+            in_stats.contains(&pool),
+            "no {pool} in get(osd_pool_stats): {in_stats:?}"
+        );
+    }
     // A wrong argument type is the mon's EINVAL, caught before the cluster sees it.
     daemon
         .run(&["osd", "pool", "create", "qux", "many"])

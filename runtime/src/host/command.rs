@@ -4,8 +4,9 @@
 //! returns at once and the completion cues the module with `notify(command, tag)`; `send-wait`
 //! waits for the reply no longer than the call's deadline.
 
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, VecDeque};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{ModuleCtx, error};
@@ -18,45 +19,92 @@ use crate::limits;
 type Job = Box<dyn FnOnce() + Send>;
 
 /// Threads that run the cluster commands modules send, so that a slow cluster never holds a
-/// module's instance (or a worker) while the command is out.
+/// module's instance (or a worker) while the command is out. Each module has a queue of its
+/// own and the threads serve the modules in turn, one command each, so a module with many
+/// slow commands pending delays another module's by one command at most per thread.
 pub struct CommandRunner {
-    queue: SyncSender<Job>,
+    state: Arc<(Mutex<Queues>, Condvar)>,
+}
+
+/// The modules' queues and the order they are served in.
+#[derive(Default)]
+struct Queues {
+    /// Jobs by module.
+    jobs: HashMap<String, VecDeque<Job>>,
+    /// Modules with jobs, each once, served front to back.
+    ring: VecDeque<String>,
+    /// Jobs queued in all.
+    total: usize,
+}
+
+impl Queues {
+    /// The next job, from the module at the front of the ring (which goes to the back if it
+    /// has more).
+    fn next(&mut self) -> Option<Job> {
+        let module = self.ring.pop_front()?;
+        let queue = self.jobs.get_mut(&module)?;
+        let job = queue.pop_front()?;
+        if queue.is_empty() {
+            self.jobs.remove(&module);
+        } else {
+            self.ring.push_back(module);
+        }
+        self.total -= 1;
+        Some(job)
+    }
 }
 
 impl CommandRunner {
-    /// Starts `threads` runner threads with a queue of [`limits::COMMANDS_QUEUED`] jobs.
+    /// Starts `threads` runner threads; at most [`limits::COMMANDS_QUEUED`] jobs wait.
     pub fn start(threads: usize) -> Arc<CommandRunner> {
-        let (queue, jobs) = sync_channel::<Job>(limits::COMMANDS_QUEUED);
-        let jobs = Arc::new(Mutex::new(jobs));
+        let state = Arc::new((Mutex::new(Queues::default()), Condvar::new()));
         for i in 0..threads.max(1) {
-            let jobs = jobs.clone();
+            let state = state.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("cluster-cmd-{i}"))
-                .spawn(move || run(&jobs));
+                .spawn(move || run(&state));
             if let Err(e) = spawned {
                 tracing::error!("cannot start a cluster command thread: {e}");
             }
         }
-        Arc::new(CommandRunner { queue })
+        Arc::new(CommandRunner { state })
     }
 
-    /// Queue `job`; false if the queue is full.
-    fn submit(&self, job: Job) -> bool {
-        self.queue.try_send(job).is_ok()
+    /// Queue `job` for `module`; false if the queue is full.
+    fn submit(&self, module: &str, job: Job) -> bool {
+        let (queues, cv) = &*self.state;
+        let mut q = queues.lock().unwrap_or_else(|p| p.into_inner());
+        if q.total >= limits::COMMANDS_QUEUED {
+            return false;
+        }
+        let queue = q.jobs.entry(module.to_owned()).or_default();
+        let first = queue.is_empty();
+        queue.push_back(job);
+        if first {
+            q.ring.push_back(module.to_owned());
+        }
+        q.total += 1;
+        drop(q);
+        cv.notify_one();
+        true
     }
 }
 
-fn run(jobs: &Mutex<Receiver<Job>>) {
+fn run(state: &(Mutex<Queues>, Condvar)) {
+    let (queues, cv) = state;
     loop {
-        let job = jobs.lock().unwrap_or_else(|p| p.into_inner()).recv();
-        match job {
-            // A job that panics (it should not: `execute` contains the cluster's panics) does
-            // not take the thread with it.
-            Ok(job) => {
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        let job = {
+            let mut q = queues.lock().unwrap_or_else(|p| p.into_inner());
+            loop {
+                if let Some(job) = q.next() {
+                    break job;
+                }
+                q = cv.wait(q).unwrap_or_else(|p| p.into_inner());
             }
-            Err(_) => return,
-        }
+        };
+        // A job that panics (it should not: `execute` contains the cluster's panics) does not
+        // take the thread with it.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
     }
 }
 
@@ -141,7 +189,7 @@ impl Host for ModuleCtx {
                     .notify_module(&env.name, NotifyKind::Command, &job_tag);
             }
         });
-        if !self.env.runner.submit(job) {
+        if !self.env.runner.submit(&self.env.name, job) {
             self.env.commands.forget(&tag);
             return Err(error(
                 ErrorCode::Again,
@@ -171,7 +219,7 @@ impl Host for ModuleCtx {
         let job = Box::new(move || {
             let _ = tx.send(execute(&*cluster, &svc_type, &svc_id, &command, &inbuf));
         });
-        if !self.env.runner.submit(job) {
+        if !self.env.runner.submit(&self.env.name, job) {
             return Err(error(
                 ErrorCode::Again,
                 "the host's cluster command queue is full; try again shortly",
@@ -252,5 +300,41 @@ impl Pending {
             return tags.remove(tag).flatten();
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_take_turns_on_the_command_threads() {
+        let runner = CommandRunner::start(1);
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let (gate_tx, gate_rx) = sync_channel::<()>(0);
+        let (started_tx, started_rx) = sync_channel::<()>(1);
+        // The one thread is held by a first job of `a` until the rest are queued.
+        runner.submit(
+            "a",
+            Box::new(move || {
+                let _ = started_tx.send(());
+                let _ = gate_rx.recv();
+            }),
+        );
+        started_rx.recv().unwrap();
+        for (module, n) in [("a", 0), ("a", 1), ("a", 2), ("b", 0)] {
+            let order = order.clone();
+            assert!(runner.submit(
+                module,
+                Box::new(move || order.lock().unwrap().push(format!("{module}{n}")))
+            ));
+        }
+        gate_tx.send(()).unwrap();
+        let started = std::time::Instant::now();
+        while order.lock().unwrap().len() < 4 && started.elapsed().as_secs() < 10 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        // b's one command runs right after a's first, not after all of a's.
+        assert_eq!(*order.lock().unwrap(), ["a0", "b0", "a1", "a2"]);
     }
 }
