@@ -90,45 +90,36 @@ fn a_pool_created_by_the_cli_or_by_a_module_appears_in_the_maps() {
     for pool in ["foo", "bar", "baz"] {
         assert!(pools.lines().any(|l| l == pool), "no {pool} in {pools}");
     }
-    let dump = daemon.run(&["osd", "dump", "-f", "json"]).json();
-    let names: Vec<&str> = dump["pools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|p| p["pool_name"].as_str())
-        .collect();
-    assert!(
-        names.contains(&"foo") && names.contains(&"bar"),
-        "{names:?}"
-    );
-    // What modules read: get("osd_map") and get("osd_pool_stats").
-    let osd_map = daemon.run(&["kvprobe", "get_data", "osd_map"]).json();
-    let in_map: Vec<&str> = osd_map["pools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|p| p["pool_name"].as_str())
-        .collect();
-    for pool in ["foo", "bar", "baz"] {
-        assert!(
-            in_map.contains(&pool),
-            "no {pool} in get(osd_map): {in_map:?}"
-        );
-    }
-    let stats = daemon
-        .run(&["kvprobe", "get_data", "osd_pool_stats"])
-        .json();
-    let in_stats: Vec<&str> = stats["pool_stats"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|p| p["pool_name"].as_str())
-        .collect();
-    for pool in ["foo", "bar", "baz"] {
-        assert!(
-            in_stats.contains(&pool),
-            "no {pool} in get(osd_pool_stats): {in_stats:?}"
-        );
+    // The mon's view, and what modules read: get("osd_map") and get("osd_pool_stats").
+    let views = [
+        (
+            "osd dump",
+            daemon.run(&["osd", "dump", "-f", "json"]).json(),
+            "pools",
+        ),
+        (
+            "get(osd_map)",
+            daemon.run(&["kvprobe", "get_data", "osd_map"]).json(),
+            "pools",
+        ),
+        (
+            "get(osd_pool_stats)",
+            daemon
+                .run(&["kvprobe", "get_data", "osd_pool_stats"])
+                .json(),
+            "pool_stats",
+        ),
+    ];
+    for (what, doc, key) in &views {
+        let names: Vec<&str> = doc[*key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["pool_name"].as_str())
+            .collect();
+        for pool in ["foo", "bar", "baz"] {
+            assert!(names.contains(&pool), "no {pool} in {what}: {names:?}");
+        }
     }
     // A wrong argument type is the mon's EINVAL, caught before the cluster sees it.
     daemon
