@@ -603,16 +603,8 @@ fn read_command(sim: &Sim, prefix: &str, args: &Args, format: &str) -> CommandRe
         "osd pool get" => pool_get(&c, args, format),
         "osd df" => osd_df(&c, args, format),
         "osd tree" => {
-            if let Some(e) = args.int("epoch")
-                && e != i64::from(c.osd_epoch)
-            {
-                return CommandReply::err(
-                    ENOENT,
-                    format!(
-                        "osdmap epoch {e} not found; only the current epoch ({}) is kept",
-                        c.osd_epoch
-                    ),
-                );
+            if let Some(refused) = past_epoch(&c, args) {
+                return refused;
             }
             if json {
                 reply(out_json(format, &osdmap::tree(&c)))
@@ -621,16 +613,8 @@ fn read_command(sim: &Sim, prefix: &str, args: &Args, format: &str) -> CommandRe
             }
         }
         "osd dump" => {
-            if let Some(e) = args.int("epoch")
-                && e != i64::from(c.osd_epoch)
-            {
-                return CommandReply::err(
-                    ENOENT,
-                    format!(
-                        "osdmap epoch {e} not found; only the current epoch ({}) is kept",
-                        c.osd_epoch
-                    ),
-                );
+            if let Some(refused) = past_epoch(&c, args) {
+                return refused;
             }
             if json {
                 reply(out_json(format, &osdmap::osd_map(&c)))
@@ -1041,6 +1025,18 @@ fn config_dump(c: &Cluster, format: &str) -> CommandReply {
         ]);
     }
     CommandReply::ok(t.render(true), String::new())
+}
+
+/// `osd tree|dump <epoch>` of an epoch other than the current one: only that one is kept.
+fn past_epoch(c: &Cluster, args: &Args) -> Option<CommandReply> {
+    let e = args.int("epoch").filter(|e| *e != i64::from(c.osd_epoch))?;
+    Some(CommandReply::err(
+        ENOENT,
+        format!(
+            "osdmap epoch {e} not found; only the current epoch ({}) is kept",
+            c.osd_epoch
+        ),
+    ))
 }
 
 fn write_command(c: &mut Cluster, prefix: &str, args: &Args) -> CommandReply {
