@@ -15,3 +15,7 @@ guests:
 # Build everything the benchmarks need (release), run them, print the table.
 bench *ARGS:
     cargo xtask bench {{ARGS}}
+
+# Run the fuzz targets (every one for 60 s by default; 'just fuzz --help').
+fuzz *ARGS:
+    cargo xtask fuzz {{ARGS}}

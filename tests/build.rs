@@ -50,12 +50,14 @@ const WORKSPACES: &[(&str, &[&str])] = &[
             "legacy",
             "ticker",
             "counter",
+            "prober",
+            "stackbomb",
         ],
     ),
 ];
 
 /// The hand-written components: `tests/guests-wat/<name>.wat`.
-const WAT_GUESTS: &[&str] = &["multimem"];
+const WAT_GUESTS: &[&str] = &["multimem", "tablebomb", "noexports", "wrongworld"];
 
 const TARGET: &str = "wasm32-wasip2";
 

@@ -623,6 +623,61 @@ pub fn fuel(cases: &mut Cases<'_>, cache: &Path, compute: &Path, n: u64) -> Resu
     Ok(())
 }
 
+/// The capability check every host call that reaches outside its module makes
+/// (`ModuleEnv::allow` on the allowed path: the effective set scanned, the use counted in the
+/// ledger), against the least any per-call counting costs: a `HashMap<String, u64>` increment.
+pub fn caps(cases: &mut Cases<'_>, data: &Path) -> Result<()> {
+    use wasmgr_runtime::caps::{Cap, Effective, Requests};
+    use wasmgr_runtime::ledger::Ledger;
+    use wasmgr_runtime::persist::SqliteStore;
+    let parse = |s: &str| s.parse::<Cap>().map_err(anyhow::Error::msg);
+    // What an example module with a typical manifest runs with.
+    let required = [
+        "get:osd_map",
+        "get:pg_summary",
+        "get:io_rate",
+        "store",
+        "health",
+        "cluster-log",
+        "tick",
+        "command:osd pool create",
+    ]
+    .iter()
+    .map(|s| parse(s))
+    .collect::<Result<Vec<_>>>()?;
+    let requests = Requests {
+        required: required.clone(),
+        optional: Vec::new(),
+    };
+    let effective = Arc::new(std::sync::RwLock::new(Arc::new(Effective::new(
+        &requests, &required, false,
+    ))));
+    let ledger = Ledger::start(Arc::new(SqliteStore::open(data)?));
+    let access = parse("get:osd_map")?;
+    let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    const N: usize = 10_000;
+    cases.add("caps", move |r| {
+        let t = Instant::now();
+        for _ in 0..N {
+            let caps = effective.read().map_err(|_| anyhow!("poisoned"))?.clone();
+            if !caps.allows(black_box(&access)) {
+                bail!("get:osd_map not allowed");
+            }
+            ledger.used("bench", &access);
+        }
+        r.nanos("caps.check", t.elapsed() / N as u32);
+        let t = Instant::now();
+        for _ in 0..N {
+            *counts
+                .entry(black_box("get:osd_map").to_owned())
+                .or_default() += 1;
+        }
+        r.nanos("caps.baseline", t.elapsed() / N as u32);
+        Ok(())
+    });
+    Ok(())
+}
+
 /// What the `compute` guest returns for `n`.
 pub fn collatz_steps(n: u64) -> u64 {
     let mut total = 0u64;

@@ -31,6 +31,7 @@ impl Daemon {
         let admin = data.join("admin.json");
         // A killed daemon leaves its endpoint file behind.
         let _ = std::fs::remove_file(&admin);
+        let grants = crate::host::grant_requests(modules, data)?;
         let child = Command::new(bin)
             .arg("serve")
             .arg("--data")
@@ -39,6 +40,8 @@ impl Daemon {
             .arg(modules)
             .arg("--cache")
             .arg(cache)
+            .arg("--grants")
+            .arg(grants)
             .env("RUST_LOG", "warn")
             // A production daemon captures no native backtraces (see `main`).
             .env_remove("RUST_BACKTRACE")

@@ -178,6 +178,7 @@ pub fn start(
     let mut config = HostConfig::new(dirs.data(), dirs.modules(), cluster);
     config.module_slots = slots;
     config.cache_dir = Some(cache.to_owned());
+    config.grants_file = Some(grant_requests(&dirs.modules(), &dirs.data())?);
     let manager = Manager::start(config)?;
     for m in manager.supervisor().list() {
         if m.state != ModuleState::Running {
@@ -188,6 +189,16 @@ pub fn start(
         manager,
         _dirs: dirs,
     })
+}
+
+/// Grant every module in `modules` what it requests (as an operator approving them would):
+/// the grants file written in `data`.
+pub fn grant_requests(modules: &Path, data: &Path) -> Result<std::path::PathBuf> {
+    let text = wasmgr_runtime::grants_file::requested_by(modules).map_err(anyhow::Error::msg)?;
+    std::fs::create_dir_all(data)?;
+    let path = data.join("grants.toml");
+    std::fs::write(&path, text)?;
+    Ok(path)
 }
 
 /// The name of the `i`th copy of the `fan` guest.

@@ -52,7 +52,7 @@ which builds the guests, the example modules and the daemon first.
   --rounds N     measured rounds (default 100; 8 with --quick); a warm-up round comes first
   --quick        fewer rounds and RSS repeats, for trying the bench out
   --only GROUP   only the cases of one group: cmd, admin, notify, enable, restart, fuel,
-                 coldstart, rss, get, scrape, remote
+                 coldstart, rss, get, scrape, remote, caps
   --wasmgr PATH  the daemon binary (default: `wasmgr` next to this binary)
   --collatz N    the compute guest's work per call: Collatz steps of 1..=N (default 20000)
   --samples FILE also write every sample (nanoseconds, /s or bytes) to FILE as JSON
@@ -370,6 +370,15 @@ fn run(o: &Opts) -> Result<()> {
     if want("fuel") {
         cases::fuel(&mut cases, &p.cache, &p.compute, o.collatz)?;
     }
+    // Kept until the cases are done: the ledger's database lives there.
+    let _caps_dirs = if want("caps") {
+        let dirs = Dirs::new()?;
+        std::fs::create_dir_all(dirs.data())?;
+        cases::caps(&mut cases, &dirs.data())?;
+        Some(dirs)
+    } else {
+        None
+    };
     if let Some(dirs) = &cold_dirs {
         cases::coldstart(&mut cases, &wasmgr, dirs, &p.examples, &p.cache)?;
     }

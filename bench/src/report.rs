@@ -302,6 +302,19 @@ fn rows() -> Vec<Row> {
     }
     v.extend([
         Row {
+            baselines: vec![("HashMap count", "caps.baseline".into())],
+            ..row(
+                "capability check per host call (effective set scanned, use counted in the ledger)",
+                "caps.check",
+                Target::None,
+            )
+        },
+        row(
+            "↳ baseline: one `HashMap<String, u64>` increment (the least any per-call count costs)",
+            "caps.baseline",
+            Target::None,
+        ),
+        Row {
             baselines: vec![("off", "fuel.off".into())],
             ..row(
                 "fuel + epoch deadline on, compute-heavy guest (Collatz loop, raw call)",

@@ -1,6 +1,7 @@
 //! The admin endpoint file: how a client finds the daemon of a data directory and proves it may
 //! talk to it. `admin.json` (mode 0600) holds the read-write token; `readonly.json` (mode 0640)
-//! holds a token limited to `r` commands.
+//! holds a token limited to `r` commands. A named admin client (`wasmgr auth create`) takes
+//! the address from these files and brings its own token (`--token-file`, `$WASMGR_TOKEN`).
 
 use std::fs;
 use std::io::Write;
@@ -70,9 +71,7 @@ pub fn read(dir: &Path) -> Result<Endpoint, String> {
     }
 }
 
-/// A new random token.
+/// A new random token, made as named clients' tokens are.
 pub fn token() -> std::io::Result<String> {
-    let mut b = [0u8; 32];
-    getrandom::fill(&mut b).map_err(|e| std::io::Error::other(e.to_string()))?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+    wasmgr_runtime::clients::new_token()
 }

@@ -14,12 +14,19 @@ const FORMATS: &[&str] = &["plain", "json", "json-pretty", "yaml"];
 
 const GENERAL_USAGE: &str = "usage: wasmgr [options] <command> [<args>...]
        wasmgr serve [--data DIR] [--modules DIR] ...   (run the daemon; 'wasmgr serve --help')
+       wasmgr key gen FILE                             (new signing key: FILE and FILE.pub)
+       wasmgr key fingerprint FILE                     (a key file's fingerprint)
+       wasmgr module sign COMPONENT --key FILE         (sign a module: writes COMPONENT.sig)
+       wasmgr grants requested DIR                     (a grants file approving DIR's modules' requests)
 
 options:
   --data DIR            the daemon's data directory (default: $WASMGR_DATA, else
                         $XDG_STATE_HOME/wasmgr, else ~/.local/state/wasmgr)
   -f, --format FORMAT   output format: plain, json, json-pretty or yaml
   -i, --in-file FILE    send FILE ('-' for standard input) to the command as its input
+  --token-file FILE     act as the admin client whose token FILE holds (see 'wasmgr auth
+                        create'), instead of with the data directory's token; $WASMGR_TOKEN
+                        gives the token too (--token-file wins)
   --period SECONDS      repeat a poll command every SECONDS until interrupted
   -h, --help            list every command, or those starting with the given words
 
@@ -30,6 +37,7 @@ struct Args {
     data: PathBuf,
     format: Option<String>,
     in_file: Option<String>,
+    token_file: Option<PathBuf>,
     period: Option<f64>,
     help: bool,
     words: Vec<String>,
@@ -40,6 +48,7 @@ fn parse(args: Vec<String>) -> Result<Args, String> {
         data: crate::default_data_dir(),
         format: None,
         in_file: None,
+        token_file: None,
         period: None,
         help: false,
         words: Vec::new(),
@@ -79,6 +88,7 @@ fn parse(args: Vec<String>) -> Result<Args, String> {
                 a.format = Some(f);
             }
             "-i" | "--in-file" => a.in_file = Some(value(&mut it)?),
+            "--token-file" => a.token_file = Some(PathBuf::from(value(&mut it)?)),
             "--period" => {
                 let v = value(&mut it)?;
                 let p: f64 = v
@@ -101,9 +111,56 @@ struct Client {
     token: String,
 }
 
+/// The token of a named admin client, if one is given: `--token-file`, else `$WASMGR_TOKEN`.
+/// Surrounding white space (a file's final newline) is not part of it.
+fn named_token(token_file: Option<&std::path::Path>) -> Result<Option<String>, (i32, String)> {
+    let (token, from) = match token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                (
+                    2,
+                    format!(
+                        "--token-file {}: {e}; name the file holding the token that 'wasmgr auth create' printed",
+                        path.display()
+                    ),
+                )
+            })?;
+            (text, format!("--token-file {}", path.display()))
+        }
+        None => match std::env::var(crate::TOKEN_ENV) {
+            Ok(text) => (text, format!("${}", crate::TOKEN_ENV)),
+            Err(std::env::VarError::NotPresent) => return Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err((
+                    22,
+                    format!(
+                        "${} is not a token: set it to the token 'wasmgr auth create' printed",
+                        crate::TOKEN_ENV
+                    ),
+                ));
+            }
+        },
+    };
+    let token = token.trim();
+    if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err((
+            22,
+            format!(
+                "{from} holds no token: it must hold just the token 'wasmgr auth create' printed"
+            ),
+        ));
+    }
+    Ok(Some(token.to_owned()))
+}
+
 impl Client {
-    fn connect(data: &std::path::Path) -> Result<Client, (i32, String)> {
-        let ep = admin::read(data).map_err(|e| (111, e))?;
+    /// A client of the daemon of `data`, with `token` if given, else the token of the data
+    /// directory's endpoint file.
+    fn connect(data: &std::path::Path, token: Option<&str>) -> Result<Client, (i32, String)> {
+        let mut ep = admin::read(data).map_err(|e| (111, e))?;
+        if let Some(token) = token {
+            ep.token = token.to_owned();
+        }
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(120)))
@@ -189,7 +246,8 @@ fn errno_name(e: i32) -> String {
     name.into()
 }
 
-fn fail(errno: i32, message: &str) -> i32 {
+/// Report a failure as every command does (`Error EINVAL: ...`); returns `errno`, the exit code.
+pub(crate) fn fail(errno: i32, message: &str) -> i32 {
     eprintln!("Error {}: {message}", errno_name(errno));
     errno
 }
@@ -200,14 +258,18 @@ pub fn main(args: Vec<String>) -> i32 {
         Ok(a) => a,
         Err(e) => return fail(22, &format!("{e}\n{GENERAL_USAGE}")),
     };
+    let token = match named_token(args.token_file.as_deref()) {
+        Ok(t) => t,
+        Err((errno, e)) => return fail(errno, &e),
+    };
     if args.help || args.words.is_empty() {
-        return help(&args);
+        return help(&args, token.as_deref());
     }
     let inbuf = match read_inbuf(args.in_file.as_deref()) {
         Ok(b) => b,
         Err(e) => return fail(22, &e),
     };
-    let client = match Client::connect(&args.data) {
+    let client = match Client::connect(&args.data, token.as_deref()) {
         Ok(c) => c,
         Err((errno, e)) => return fail(errno, &e),
     };
@@ -268,8 +330,8 @@ fn read_inbuf(path: Option<&str>) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("-i {path}: the input must be UTF-8 text"))
 }
 
-fn help(args: &Args) -> i32 {
-    let commands = Client::connect(&args.data).and_then(|c| c.commands());
+fn help(args: &Args, token: Option<&str>) -> i32 {
+    let commands = Client::connect(&args.data, token).and_then(|c| c.commands());
     let filter: Vec<&String> = args
         .words
         .iter()

@@ -100,6 +100,25 @@ impl Activity {
     }
 }
 
+/// The byte stream a connection is served over: a TCP stream in the daemon, bytes in memory
+/// when the request reader is fuzzed.
+pub trait Transport: Read + Write {
+    /// Give up waiting for bytes after `timeout`.
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+    /// Tell the client nothing more will be sent.
+    fn shutdown_write(&self) -> io::Result<()>;
+}
+
+impl Transport for TcpStream {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, timeout)
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write)
+    }
+}
+
 /// Serve requests on `stream` until the client closes it, asks to close, stays silent for
 /// `idle` (between or within requests, or while a response waits to be sent), or sends
 /// something this server cannot read or `handler` does not admit (which gets an error
@@ -115,6 +134,16 @@ pub fn serve(
     // A client that sends requests and never reads the responses must not hold the
     // connection (and its slot) forever.
     stream.set_write_timeout(Some(idle))?;
+    serve_on(stream, idle, handler, activity)
+}
+
+/// [`serve`] over any transport whose timeouts are set.
+pub fn serve_on(
+    stream: impl Transport,
+    idle: Duration,
+    handler: &impl Handler,
+    activity: &Activity,
+) -> io::Result<()> {
     let mut conn = Conn {
         stream,
         buf: Vec::with_capacity(16 << 10),
@@ -165,8 +194,8 @@ pub fn refuse(stream: TcpStream, resp: &Response) -> io::Result<()> {
     conn.refuse(resp)
 }
 
-struct Conn {
-    stream: TcpStream,
+struct Conn<S> {
+    stream: S,
     /// Bytes read and not yet consumed: the start of the next request.
     buf: Vec<u8>,
     idle: Duration,
@@ -187,7 +216,7 @@ enum Head {
     Request(RequestHead),
 }
 
-impl Conn {
+impl<S: Transport> Conn<S> {
     /// Read more bytes into the buffer; `false` at end of stream.
     fn fill(&mut self, started: Instant) -> io::Result<bool> {
         if started.elapsed() > self.idle {
@@ -278,7 +307,7 @@ impl Conn {
     /// connection) does not destroy the answer before the client reads it.
     fn refuse(&mut self, resp: &Response) -> io::Result<()> {
         self.write(resp, true)?;
-        self.stream.shutdown(std::net::Shutdown::Write)?;
+        self.stream.shutdown_write()?;
         self.stream
             .set_read_timeout(Some(Duration::from_millis(100)))?;
         let mut sink = [0u8; 16 << 10];

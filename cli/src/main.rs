@@ -1,5 +1,5 @@
 //! The `wasmgr` binary: the daemon (`wasmgr serve`) and its command-line client.
 
 fn main() {
-    std::process::exit(wasmgr::main(std::env::args().skip(1).collect()));
+    std::process::exit(wasmgr::main_os(std::env::args_os().skip(1)));
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use wasmgr_runtime::clients;
 use wasmgr_runtime::cluster::{ClusterSource, SimSource, SnapshotSource};
 use wasmgr_runtime::host_config::HostConfigFile;
 use wasmgr_runtime::manager::{ClientPerm, CommandRequest, HostConfig, Manager};
@@ -30,33 +31,48 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long shutdown waits for commands in progress before it stops the modules.
 const DRAIN_WAIT: Duration = Duration::from_secs(2);
 
+/// Why the admin API does not listen beyond loopback, and what to do instead.
+const NO_TLS: &str = "the admin API has no TLS, so client tokens, commands and their replies \
+would cross the network in clear text, where anyone on the path could read a token and act as \
+its client; keep a loopback address and reach the daemon from elsewhere through an SSH tunnel \
+(ssh -L 7480:127.0.0.1:PORT HOST) or a TLS-terminating reverse proxy on this host that forwards \
+to the loopback address";
+
 const USAGE: &str =
-    "usage: wasmgr serve [--data DIR] [--modules DIR] [--listen ADDR] [--cluster SOURCE]
-                    [--config FILE] [--cache DIR] [--debug-mgr LEVEL]
+    "usage: wasmgr serve [--data DIR] [--modules DIR] [--listen ADDR] [--listen-remote]
+                    [--cluster SOURCE] [--config FILE] [--cache DIR] [--debug-mgr LEVEL]
+                    [--grants FILE]
 
   --data DIR        state: database, compiled-module cache, admin endpoint
                     (default: $WASMGR_DATA, else $XDG_STATE_HOME/wasmgr, else ~/.local/state/wasmgr)
   --modules DIR     module components (<name>.wasm, optional <name>.toml) (default: DIR/modules)
   --listen ADDR     admin API address, loopback only (default: 127.0.0.1:0, a free port)
+  --listen-remote   allow a --listen address beyond loopback: refused while the admin API
+                    has no TLS (tokens would cross the network in clear text); use an SSH
+                    tunnel or a TLS-terminating reverse proxy that forwards to loopback
   --cluster SOURCE  cluster state: 'sim' (a simulated Ceph 16.2 cluster that changes over
                     time, default), 'sim:osds=N,seed=S,pace=MS' (its size, seed and pace),
                     'snapshot' (the embedded Ceph 16.2 capture, never changes) or
                     'snapshot:DIR' (a directory of JSON files with the same names)
-  --config FILE     host configuration (TOML): module_slots, workers, debug_mgr, and [limits]
-                    to lower every module's ceilings
+  --config FILE     host configuration (TOML): module_slots, workers, debug_mgr, [limits]
+                    to lower every module's ceilings, and [trust] for signed modules
   --cache DIR       compiled-module cache, may be shared by daemons (default: DIR/cache)
   --debug-mgr LEVEL the daemon's log level in Ceph notation, used by modules whose log_level
                     is empty (default: 2/5)
+  --grants FILE     capability grants to apply at start, each pinned to a component digest
+                    (TOML: a [module] table with digest and grant keys; see the README)
   RUST_LOG          filters the daemon's own log (default: info)";
 
 struct Args {
     data: PathBuf,
     modules: Option<PathBuf>,
     listen: SocketAddr,
+    listen_remote: bool,
     cluster: String,
     debug_mgr: String,
     cache: Option<PathBuf>,
     config: Option<PathBuf>,
+    grants: Option<PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -64,10 +80,12 @@ fn parse(args: &[String]) -> Result<Args, String> {
         data: crate::default_data_dir(),
         modules: None,
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        listen_remote: false,
         cluster: "sim".into(),
         debug_mgr: "2/5".into(),
         cache: None,
         config: None,
+        grants: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -77,6 +95,13 @@ fn parse(args: &[String]) -> Result<Args, String> {
         };
         if name == "-h" || name == "--help" {
             return Err(String::new());
+        }
+        if name == "--listen-remote" {
+            if inline.is_some() {
+                return Err("--listen-remote takes no value".into());
+            }
+            a.listen_remote = true;
+            continue;
         }
         let mut value = || {
             inline
@@ -92,18 +117,26 @@ fn parse(args: &[String]) -> Result<Args, String> {
                 a.listen = v
                     .parse()
                     .map_err(|e| format!("--listen {v}: {e}; use e.g. 127.0.0.1:7480"))?;
-                if !a.listen.ip().is_loopback() {
-                    return Err(format!(
-                        "--listen {v}: the admin API listens on loopback only (127.0.0.1 or [::1]); reach it remotely through an SSH tunnel"
-                    ));
-                }
             }
             "--cluster" => a.cluster = value()?,
             "--debug-mgr" => a.debug_mgr = value()?,
             "--cache" => a.cache = Some(PathBuf::from(value()?)),
             "--config" => a.config = Some(PathBuf::from(value()?)),
+            "--grants" => a.grants = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown option '{other}'")),
         }
+    }
+    // Listening beyond loopback takes an explicit flag, and TLS, which the admin API does not
+    // have: both ways are refused, with the reason.
+    if a.listen_remote {
+        return Err(format!("--listen-remote is refused: {NO_TLS}"));
+    }
+    if !a.listen.ip().is_loopback() {
+        return Err(format!(
+            "--listen {}: the admin API listens on loopback only (127.0.0.1 or [::1]); \
+             beyond it would take --listen-remote, which is refused: {NO_TLS}",
+            a.listen
+        ));
     }
     Ok(a)
 }
@@ -204,6 +237,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     let mut config = HostConfig::new(args.data.clone(), modules.clone(), cluster);
     config.debug_mgr = args.debug_mgr.clone();
     config.cache_dir = args.cache.clone();
+    config.grants_file = args.grants.clone();
     if let Some(path) = &args.config {
         HostConfigFile::load(path)
             .and_then(|f| f.apply(&mut config))
@@ -327,22 +361,50 @@ async fn shutdown_signal() {
     }
 }
 
-fn authorize(app: &App, req: &Request) -> Result<ClientPerm, Response> {
+/// Who sent a request: the client its token belongs to.
+struct Client {
+    /// The name the ledger attributes the client's changes to.
+    name: String,
+    perm: ClientPerm,
+}
+
+/// The client whose token `req` carries: one of the two built-in clients, else a named one
+/// (`wasmgr auth create`). Checked on every request, so a removed client's next request is
+/// refused, on a connection already open too.
+fn authorize(app: &App, req: &Request) -> Result<Client, Response> {
     let token = req
         .authorization
         .as_deref()
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if !token.is_empty() && constant_time_eq(token, &app.admin_token) {
-        Ok(ClientPerm::ReadWrite)
-    } else if !token.is_empty() && constant_time_eq(token, &app.readonly_token) {
-        Ok(ClientPerm::Read)
+    let builtin = |name: &str, perm| Client {
+        name: name.to_owned(),
+        perm,
+    };
+    if token.is_empty() {
+        Err(unauthorized())
+    } else if constant_time_eq(token, &app.admin_token) {
+        Ok(builtin(clients::ADMIN, ClientPerm::ReadWrite))
+    } else if constant_time_eq(token, &app.readonly_token) {
+        Ok(builtin(clients::READONLY, ClientPerm::Read))
     } else {
-        Err(Response::error(
-            401,
-            "missing or wrong token: read it from the data directory's admin.json",
-        ))
+        match app.manager.clients().authenticate(token) {
+            Some(c) => Ok(Client {
+                name: c.name,
+                perm: c.perm,
+            }),
+            None => Err(unauthorized()),
+        }
     }
+}
+
+fn unauthorized() -> Response {
+    Response::error(
+        401,
+        "missing or wrong token: send the token of the data directory's admin.json or \
+         readonly.json, or a named client's (from 'wasmgr auth create'; a removed client's \
+         token no longer works)",
+    )
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -465,7 +527,7 @@ fn refuse_busy(stream: std::net::TcpStream) {
 
 /// An admitted admin API request.
 enum Route {
-    Command(ClientPerm, BodyReservation),
+    Command(Client, BodyReservation),
     Commands,
 }
 
@@ -517,9 +579,9 @@ impl http::Handler for App {
     fn admit(&self, req: &Request) -> Result<Route, Response> {
         match (req.method.as_str(), req.path.as_str()) {
             ("POST", "/v1/command") => {
-                let perm = authorize(self, req)?;
-                let body = self.reserve_body(perm, req.content_length)?;
-                Ok(Route::Command(perm, body))
+                let client = authorize(self, req)?;
+                let body = self.reserve_body(client.perm, req.content_length)?;
+                Ok(Route::Command(client, body))
             }
             ("GET", "/v1/commands") => authorize(self, req).map(|_| Route::Commands),
             (_, "/v1/command") => Err(Response::error(405, "use POST /v1/command")),
@@ -536,24 +598,25 @@ impl http::Handler for App {
     fn answer(&self, req: &Request, route: Route) -> (Response, Option<InFlight>) {
         match route {
             // A panic while answering is a 500 for this request, not a dead connection thread.
-            Route::Command(perm, _body) => {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| command(self, req, perm)))
-                    .unwrap_or_else(|_| {
-                        tracing::error!(
-                            "a command panicked in the daemon; it was answered with 500"
-                        );
-                        (
-                            Response::error(500, "the daemon failed while running the command"),
-                            None,
-                        )
-                    })
+            Route::Command(client, _body) => {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    command(self, req, &client)
+                }))
+                .unwrap_or_else(|_| {
+                    tracing::error!("a command panicked in the daemon; it was answered with 500");
+                    (
+                        Response::error(500, "the daemon failed while running the command"),
+                        None,
+                    )
+                })
             }
             Route::Commands => (json(&self.manager.command_list()), None),
         }
     }
 }
 
-fn command(app: &App, req: &Request, perm: ClientPerm) -> (Response, Option<InFlight>) {
+fn command(app: &App, req: &Request, client: &Client) -> (Response, Option<InFlight>) {
+    let perm = client.perm;
     let cmd: CommandRequest = match serde_json::from_slice(&req.body) {
         Ok(cmd) => cmd,
         Err(e) => {
@@ -589,7 +652,8 @@ fn command(app: &App, req: &Request, perm: ClientPerm) -> (Response, Option<InFl
         );
         return (resp, Some(counted));
     }
-    (json(&app.manager.command(&cmd, perm)), Some(counted))
+    let reply = app.manager.command_by(&cmd, perm, &client.name);
+    (json(&reply), Some(counted))
 }
 
 fn json(value: &impl serde::Serialize) -> Response {

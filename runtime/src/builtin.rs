@@ -58,6 +58,13 @@ fn cmd(prefix: &str, args: Vec<CommandArg>, desc: &str, perm: Perm) -> CommandDe
 
 /// The built-in command declarations.
 pub fn commands() -> Vec<CommandDecl> {
+    let mut all = own_commands();
+    all.extend(crate::audit::commands());
+    all.extend(crate::clients::commands());
+    all
+}
+
+fn own_commands() -> Vec<CommandDecl> {
     vec![
         cmd(
             "module ls",
@@ -167,14 +174,21 @@ fn s<'a>(args: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     args.get(name).and_then(Value::as_str)
 }
 
-/// Run built-in command `prefix`.
+/// Run built-in command `prefix` for admin client `client`.
 pub fn run(
     m: &Manager,
     prefix: &str,
     args: &Map<String, Value>,
     fmt: Format,
     inbuf: &str,
+    client: &str,
 ) -> CommandReply {
+    if crate::audit::owns(prefix) {
+        return crate::audit::run(m, prefix, args, fmt, client);
+    }
+    if crate::clients::owns(prefix) {
+        return crate::clients::run(m, prefix, args, fmt, client);
+    }
     let arg = |n: &str| s(args, n).unwrap_or_default();
     let done = |r: Result<(), OpError>| match r {
         Ok(()) => CommandReply::ok(""),
@@ -186,8 +200,8 @@ pub fn run(
         "module disable" => done(m.supervisor.disable(arg("module"))),
         "module info" => module_info(m, arg("module"), fmt),
         "config get" => config_get(m, arg("key"), fmt),
-        "config set" => config_set(m, arg("key"), Some(arg("value"))),
-        "config rm" => config_set(m, arg("key"), None),
+        "config set" => config_set(m, arg("key"), Some(arg("value")), client),
+        "config rm" => config_set(m, arg("key"), None, client),
         "config ls" => config_ls(m, s(args, "module"), fmt),
         "health" | "health detail" => {
             let detail = prefix == "health detail";
@@ -197,7 +211,7 @@ pub fn run(
         }
         "status" => status(m, fmt),
         "log last" => log_last(m, args, fmt),
-        _ if prefix.starts_with("config-key ") => config_key(m, prefix, args, fmt, inbuf)
+        _ if prefix.starts_with("config-key ") => config_key(m, prefix, args, fmt, inbuf, client)
             .unwrap_or_else(|e| CommandReply::err(5, e.to_string())),
         other => CommandReply::err(22, format!("no built-in command '{other}'")),
     }
@@ -220,6 +234,7 @@ fn config_key(
     args: &Map<String, Value>,
     fmt: Format,
     inbuf: &str,
+    client: &str,
 ) -> Result<CommandReply, PersistError> {
     let key = s(args, "key").unwrap_or_default();
     let listing = if fmt == Format::Plain {
@@ -252,12 +267,26 @@ fn config_key(
             }
             m.persist.set(Space::Kv, key, Some(value))?;
             forget_usage(m, key);
-            noted(format!("set {}", q(key)))
+            let detail = format!("config-key set {} ({} bytes)", q(key), value.len());
+            recorded(
+                m,
+                key_module(key),
+                detail,
+                client,
+                noted(format!("set {}", q(key))),
+            )
         }
         "config-key rm" => {
             m.persist.set(Space::Kv, key, None)?;
             forget_usage(m, key);
-            noted("key deleted".into())
+            let detail = format!("config-key rm {}", q(key));
+            recorded(
+                m,
+                key_module(key),
+                detail,
+                client,
+                noted("key deleted".into()),
+            )
         }
         "config-key exists" => match m.persist.get(Space::Kv, key)? {
             Some(_) => noted(format!("key '{}' exists", q(key))),
@@ -311,9 +340,13 @@ fn forget_usage(m: &Manager, key: &str) {
     }
 }
 
-fn state_reason(state: &ModuleState) -> Option<String> {
+fn state_reason(name: &str, state: &ModuleState) -> Option<String> {
     match state {
         ModuleState::Failed { reason, .. } => Some(reason.clone()),
+        ModuleState::Ungranted { missing, .. } => Some(format!(
+            "needs capabilities; grant them with: {}",
+            crate::caps::grant_command(name, missing)
+        )),
         _ => None,
     }
 }
@@ -328,10 +361,13 @@ fn module_ls(m: &Manager, fmt: Format) -> CommandReply {
                 "state": s.state.name(),
                 "enabled": m.supervisor.enabled(s),
                 "version": s.module.as_ref().map(|x| x.info.version.clone()),
-                "digest": s.module.as_ref().map(|x| x.digest.clone()),
+                "digest": match &s.state {
+                    ModuleState::Ungranted { digest, .. } => Some(digest.clone()),
+                    _ => s.module.as_ref().map(|x| x.digest.clone()),
+                },
                 "commands": s.module.as_ref().map_or(0, |x| x.info.commands.len()),
             });
-            if let Some(reason) = state_reason(&s.state) {
+            if let Some(reason) = state_reason(&s.name, &s.state) {
                 row["reason"] = json!(reason);
             }
             row
@@ -339,22 +375,27 @@ fn module_ls(m: &Manager, fmt: Format) -> CommandReply {
         .collect();
     let v = Value::Array(rows);
     CommandReply::ok(render(&v, fmt, || {
-        let rows: Vec<Vec<String>> = list
-            .iter()
-            .map(|s| {
-                vec![
-                    s.name.clone(),
-                    s.state.name().into(),
-                    s.module
-                        .as_ref()
-                        .map_or("-".into(), |x| x.info.version.clone()),
-                    s.module
-                        .as_ref()
-                        .map_or("-".into(), |x| x.digest[..12].to_owned()),
-                    state_reason(&s.state).unwrap_or_default(),
-                ]
-            })
-            .collect();
+        let rows: Vec<Vec<String>> =
+            list.iter()
+                .map(|s| {
+                    vec![
+                        s.name.clone(),
+                        s.state.name().into(),
+                        s.module
+                            .as_ref()
+                            .map_or("-".into(), |x| x.info.version.clone()),
+                        match &s.state {
+                            ModuleState::Ungranted { digest, .. } => {
+                                digest.get(..12).unwrap_or("-").to_owned()
+                            }
+                            _ => s.module.as_ref().map_or("-".into(), |x| {
+                                x.digest.get(..12).unwrap_or("-").to_owned()
+                            }),
+                        },
+                        state_reason(&s.name, &s.state).unwrap_or_default(),
+                    ]
+                })
+                .collect();
         format::table(&["MODULE", "STATE", "VERSION", "DIGEST", "REASON"], &rows)
     }))
 }
@@ -387,6 +428,15 @@ fn module_info(m: &Manager, name: &str, fmt: Format) -> CommandReply {
         "state": s.state.name(),
         "path": s.path.display().to_string(),
     });
+    if let ModuleState::Ungranted {
+        missing, digest, ..
+    } = &s.state
+    {
+        v["reason"] = json!(state_reason(&s.name, &s.state));
+        v["digest"] = json!(format!("sha256:{digest}"));
+        v["ungranted"] = json!(missing.iter().map(ToString::to_string).collect::<Vec<_>>());
+        v["grant_command"] = json!(crate::caps::grant_command(&s.name, missing));
+    }
     if let ModuleState::Failed { reason, since } = &s.state {
         v["reason"] = json!(reason);
         v["failed_since"] = json!(
@@ -425,6 +475,10 @@ fn module_info(m: &Manager, name: &str, fmt: Format) -> CommandReply {
         let ld = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
         v["version"] = json!(x.info.version);
         v["digest"] = json!(format!("sha256:{}", x.digest));
+        v["signer"] = match &x.signer {
+            Some(signer) => json!(signer),
+            None => json!("unsigned"),
+        };
         v["description"] = json!(x.manifest.description);
         v["can_run"] = json!(x.info.can_run);
         v["error_string"] = json!(x.info.error_string);
@@ -530,7 +584,7 @@ fn config_get(m: &Manager, key: &str, fmt: Format) -> CommandReply {
     }
 }
 
-fn config_set(m: &Manager, key: &str, value: Option<&str>) -> CommandReply {
+fn config_set(m: &Manager, key: &str, value: Option<&str>, client: &str) -> CommandReply {
     let (module, option, localized) = match split_key(m, key) {
         Ok(v) => v,
         Err(r) => return r,
@@ -544,8 +598,48 @@ fn config_set(m: &Manager, key: &str, value: Option<&str>) -> CommandReply {
         Err(e) => return option_error(e.into(), false),
     };
     match env.set_option(option, typed, localized) {
-        Ok(()) => CommandReply::ok(""),
+        // The value is in the event: module options are settings, not secrets (those go to
+        // config-key, whose events name only the key).
+        Ok(()) => {
+            let detail = match value {
+                Some(v) => format!(
+                    "config set {} {}",
+                    q(key),
+                    crate::sanitize::line(v, limits::OPTION_VALUE_BYTES)
+                ),
+                None => format!("config rm {} (back to its default)", q(key)),
+            };
+            recorded(m, Some(module), detail, client, CommandReply::ok(""))
+        }
         Err(e) => option_error(e, false),
+    }
+}
+
+/// The module a config-key belongs to (`mgr/<module>/…`), if any.
+fn key_module(key: &str) -> Option<&str> {
+    key.strip_prefix("mgr/")
+        .and_then(|k| k.split_once('/'))
+        .map(|(module, _)| module)
+}
+
+/// `reply` to a change that `client` made, once the audit ledger holds a `config` event
+/// saying so; if it cannot be written, the change stands and the reply says it is
+/// unrecorded.
+fn recorded(
+    m: &Manager,
+    module: Option<&str>,
+    detail: String,
+    client: &str,
+    reply: CommandReply,
+) -> CommandReply {
+    let event = crate::ledger::Event::new(crate::ledger::EventKind::Config, module, detail)
+        .client(Some(client));
+    match m.supervisor.ledger().event_now(event) {
+        Ok(()) => reply,
+        Err(e) => CommandReply::err(
+            5,
+            format!("the change was made, but the audit ledger cannot record it ({e})"),
+        ),
     }
 }
 
@@ -624,12 +718,18 @@ fn status(m: &Manager, fmt: Format) -> CommandReply {
         "modules_dir": m.config.modules_dir.display().to_string(),
         "modules": {
             "total": list.len(), "running": count("running"), "failed": count("failed"), "disabled": count("disabled"),
+            "ungranted": count("ungranted"),
         },
     });
+    // Shown only when some module waits for grants, so the usual line stays as it was.
+    let ungranted = match count("ungranted") {
+        0 => String::new(),
+        n => format!(", {n} ungranted (see 'wasmgr module ls')"),
+    };
     // A cluster that can say what `ceph -s` says leads; the daemon's part follows.
     if let Some(cluster) = m.cluster.status(fmt != Format::Plain) {
         let daemon_part = format!(
-            "  wasmgr:\n    modules: {} running, {} failed, {} disabled\n    health:  {} (cluster, modules and daemon)\n",
+            "  wasmgr:\n    modules: {} running, {} failed, {} disabled{ungranted}\n    health:  {} (cluster, modules and daemon)\n",
             count("running"),
             count("failed"),
             count("disabled"),
@@ -649,7 +749,7 @@ fn status(m: &Manager, fmt: Format) -> CommandReply {
     }
     CommandReply::ok(render(&v, fmt, || {
         format!(
-            "  health:  {}\n  mgr:     {} (up {} s)\n  cluster: {} ({release})\n  modules: {} running, {} failed, {} disabled\n  data:    {}\n",
+            "  health:  {}\n  mgr:     {} (up {} s)\n  cluster: {} ({release})\n  modules: {} running, {} failed, {} disabled{ungranted}\n  data:    {}\n",
             v["health"].as_str().unwrap_or_default(),
             m.config.mgr_id,
             m.started.elapsed().as_secs(),

@@ -39,6 +39,14 @@ pub enum CacheOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     /// The component itself does not compile.
+    #[error("{path}: {why}")]
+    NotComponent {
+        /// The component file.
+        path: PathBuf,
+        /// What its header shows.
+        why: &'static str,
+    },
+    /// The component itself does not compile.
     #[error("{path}: not a valid WebAssembly component: {source:#}")]
     Compile {
         /// The component file.
@@ -46,6 +54,24 @@ pub enum CacheError {
         /// What the compiler said.
         source: wasmtime::Error,
     },
+}
+
+/// Why `bytes` cannot be a component, said without quoting them, if the header shows it: not
+/// WebAssembly at all, or a core module.
+fn not_a_component(bytes: &[u8]) -> Option<&'static str> {
+    const MAGIC: &[u8] = b"\0asm";
+    const CORE: &[u8] = &[1, 0, 0, 0];
+    if !bytes.starts_with(MAGIC) {
+        return Some(
+            "not WebAssembly (no \\0asm header): build the module for wasm32-wasip2, which makes a component",
+        );
+    }
+    if bytes.get(4..8) == Some(CORE) {
+        return Some(
+            "a core WebAssembly module, not a component: build for wasm32-wasip2, or wrap it with `wasm-tools component new`",
+        );
+    }
+    None
 }
 
 /// A directory of compiled artifacts for one engine configuration.
@@ -99,6 +125,12 @@ impl ArtifactCache {
                 tracing::warn!(file = %file.display(), error = %e, "cannot read compiled artifact; recompiling");
                 outcome = CacheOutcome::Replaced;
             }
+        }
+        if let Some(why) = not_a_component(bytes) {
+            return Err(CacheError::NotComponent {
+                path: path.to_owned(),
+                why,
+            });
         }
         let component = Component::new(engine, bytes).map_err(|source| CacheError::Compile {
             path: path.to_owned(),

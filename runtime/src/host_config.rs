@@ -9,16 +9,20 @@
 //! [limits]                 # lower the ceilings of every module (never raise them)
 //! memory_mib = 32
 //! deadline_ms = 500
+//! [trust]                  # who may sign modules (see crate::signing)
+//! require_signatures = true
+//! keys = ["keys/ops.pem.pub"] # public key files, relative to this file's directory
 //! ```
 //!
 //! Unknown keys are errors, so a typo never silently leaves a ceiling where it was.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::limits::LimitOverrides;
 use crate::manager::HostConfig;
+use crate::signing::TrustPolicy;
 
 /// A parsed host configuration file.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -36,19 +40,42 @@ pub struct HostConfigFile {
     /// Lowered ceilings for every module.
     #[serde(default)]
     pub limits: LimitOverrides,
+    /// The trust policy for signed modules.
+    #[serde(default)]
+    pub trust: TrustSection,
+}
+
+/// The `[trust]` section: which keys may sign modules, and whether unsigned modules load.
+/// Without it every unsigned module loads (see [`crate::signing`] for every rule).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TrustSection {
+    /// Refuse modules that have no signature file.
+    #[serde(default)]
+    pub require_signatures: bool,
+    /// Public key files (SubjectPublicKeyInfo PEM) of the keys trusted to sign modules.
+    /// [`HostConfigFile::load`] makes relative paths relative to the config file's directory.
+    #[serde(default)]
+    pub keys: Vec<PathBuf>,
 }
 
 impl HostConfigFile {
-    /// Read and parse `path`.
+    /// Read and parse `path`. Relative key paths of `[trust]` become relative to the
+    /// directory of `path`.
     pub fn load(path: &Path) -> Result<HostConfigFile, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| {
+        let mut file: HostConfigFile = toml::from_str(&text).map_err(|e| {
             format!(
                 "{}: {}; see the README's host configuration section for the keys",
                 path.display(),
                 crate::manifest::toml_error(&text, &e)
             )
-        })
+        })?;
+        let dir = path.parent().unwrap_or(Path::new(""));
+        for key in &mut file.trust.keys {
+            *key = dir.join(&*key);
+        }
+        Ok(file)
     }
 
     /// Apply this file to `config`: lower its limits, set its slots and log level.
@@ -75,6 +102,8 @@ impl HostConfigFile {
         if let Some(d) = &self.debug_mgr {
             config.debug_mgr = d.clone();
         }
+        config.trust = TrustPolicy::from_key_files(&self.trust.keys, self.trust.require_signatures)
+            .map_err(|e| format!("host config: [trust] keys: {e}"))?;
         Ok(())
     }
 }
@@ -109,5 +138,48 @@ mod tests {
             ),
             (8, 3, 16 << 20)
         );
+    }
+
+    #[test]
+    fn trust_keys_are_read_relative_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = crate::signing::PrivateKey::from_seed([1; 32]);
+        std::fs::create_dir(dir.path().join("keys")).unwrap();
+        std::fs::write(dir.path().join("keys/ops.pub"), key.public_pem().unwrap()).unwrap();
+        let path = dir.path().join("host.toml");
+        std::fs::write(
+            &path,
+            "[trust]\nrequire_signatures = true\nkeys = [\"keys/ops.pub\"]\n",
+        )
+        .unwrap();
+        let mut config = HostConfig::new(
+            "d".into(),
+            "m".into(),
+            std::sync::Arc::new(crate::cluster::SnapshotSource::embedded()),
+        );
+        assert_eq!(config.trust, TrustPolicy::default());
+        HostConfigFile::load(&path)
+            .unwrap()
+            .apply(&mut config)
+            .unwrap();
+        assert!(config.trust.require_signatures);
+        assert_eq!(config.trust.keys.len(), 1);
+        assert_eq!(config.trust.keys[0].name, "ops");
+        assert_eq!(config.trust.keys[0].fingerprint(), key.fingerprint());
+
+        // A missing key file names the file; an unknown key in [trust] is an error.
+        std::fs::write(&path, "[trust]\nkeys = [\"keys/nope.pub\"]\n").unwrap();
+        let err = HostConfigFile::load(&path)
+            .unwrap()
+            .apply(&mut config)
+            .unwrap_err();
+        assert!(
+            err.starts_with("host config: [trust] keys: cannot read the key file")
+                && err.contains("nope.pub"),
+            "{err}"
+        );
+        std::fs::write(&path, "[trust]\nrequire_signature = true\n").unwrap();
+        let err = HostConfigFile::load(&path).unwrap_err();
+        assert!(err.contains("require_signature"), "{err}");
     }
 }

@@ -28,17 +28,22 @@
 #![deny(missing_docs)]
 
 pub mod actor;
+pub mod audit;
 pub mod bindings;
 pub mod builtin;
 pub mod cache;
+pub mod caps;
+pub mod clients;
 pub mod clog;
 pub mod cluster;
 pub mod command;
 pub mod engine;
 pub mod format;
+pub mod grants_file;
 pub mod health;
 pub mod host;
 pub mod host_config;
+pub mod ledger;
 pub mod limits;
 pub mod link;
 pub mod loader;
@@ -49,5 +54,6 @@ pub mod options;
 pub mod persist;
 pub mod pool;
 pub mod sanitize;
+pub mod signing;
 pub mod supervisor;
 pub mod trap;

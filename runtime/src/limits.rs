@@ -44,6 +44,13 @@ pub const TABLE_ELEMENTS: usize = 100_000;
 /// guest from growing host memory by creating handles in a loop.
 pub const RESOURCES_PER_INSTANCE: usize = 4096;
 
+/// WASI handles an instance may hold when it was granted directories or sockets. Every open
+/// file or socket is one of the daemon's file descriptors, so this is what stops one module
+/// from taking all of them (a daemon under systemd's default of 1024 descriptors would
+/// otherwise fail to read the next module's file); handles of modules without such grants
+/// hold no descriptor.
+pub const RESOURCES_WITH_IO: usize = 256;
+
 /// Bytes one host call may copy out of a module (its arguments, or an export's result):
 /// wasmtime's "hostcall fuel". Stops a guest from making the host allocate without bound, for
 /// instance by passing one large string many times over in a list. Above the largest legal

@@ -11,6 +11,7 @@ use wasmtime::{Engine, Store};
 
 use crate::bindings::{MgrModule, MgrModulePre, ModuleInfo, optional};
 use crate::cache::{self, ArtifactCache, CacheOutcome};
+use crate::caps::{self, Cap, Effective};
 use crate::clog::ClusterLog;
 use crate::cluster::ClusterSource;
 use crate::engine;
@@ -43,8 +44,20 @@ pub struct LoadedModule {
     pub load_time: Duration,
     /// The methods it serves to remote calls (`remote-target.methods`), empty if none.
     pub remote_methods: Vec<String>,
+    /// The trusted key that signed it; none for an unsigned module.
+    pub signer: Option<crate::signing::Signer>,
     pub(crate) pre: MgrModulePre<ModuleCtx>,
     pub(crate) env: Arc<ModuleEnv>,
+}
+
+/// A component as found on disk, not compiled: see [`Loader::inspect`].
+pub struct Inspected {
+    /// sha256 of the component file.
+    pub digest: String,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// Who signed it, if a trusted key did.
+    pub signer: Option<crate::signing::Signer>,
 }
 
 /// One live instance: a store and the bindings into it. Dropping it frees the instance.
@@ -120,9 +133,26 @@ pub enum LoadError {
     Compile(#[from] crate::cache::CacheError),
     /// The component imports something the host does not provide.
     #[error(
-        "cannot link: {0}; build the module against the wasmgr:mgr@0.1.0 world with a current SDK"
+        "cannot link: {0}; build the module against the wasmgr:mgr@0.1.1 world (mgr-module) with a current SDK"
     )]
     Link(String),
+    /// A required capability is not granted for this digest.
+    #[error(
+        "not granted: {}; an operator can allow it with `{}`",
+        missing.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        caps::grant_command(module, missing)
+    )]
+    Ungranted {
+        /// The module.
+        module: String,
+        /// The component's digest.
+        digest: String,
+        /// The required capabilities without a grant.
+        missing: Vec<Cap>,
+    },
+    /// Its signature does not satisfy the host's trust policy.
+    #[error(transparent)]
+    Signature(#[from] crate::signing::SignatureError),
     /// Instantiation or `describe` trapped.
     #[error("{stage} {trap}")]
     Trapped {
@@ -278,6 +308,8 @@ pub struct Services {
     pub clog: Arc<ClusterLog>,
     /// Where modules with `log_to_file` write their logs (`<data>/log`); none: nowhere.
     pub log_dir: Option<std::path::PathBuf>,
+    /// The audit ledger: grants, uses, denials.
+    pub ledger: Arc<crate::ledger::Ledger>,
 }
 
 impl Services {
@@ -289,6 +321,7 @@ impl Services {
         mgr_id: String,
         debug_mgr: String,
     ) -> Services {
+        let persist_for_ledger = persist.clone();
         Services {
             persist,
             cluster,
@@ -299,6 +332,7 @@ impl Services {
             runner: CommandRunner::start(limits::COMMAND_THREADS),
             clog: Arc::new(ClusterLog::default()),
             log_dir: None,
+            ledger: crate::ledger::Ledger::start(persist_for_ledger),
         }
     }
 }
@@ -310,6 +344,7 @@ pub struct Loader {
     cache: ArtifactCache,
     services: Services,
     limits: Limits,
+    trust: crate::signing::TrustPolicy,
     compiled: Mutex<Compiled>,
 }
 
@@ -354,13 +389,26 @@ impl Loader {
             cache,
             services,
             limits,
+            trust: crate::signing::TrustPolicy::default(),
             compiled: Mutex::default(),
         })
+    }
+
+    /// This loader, checking every module's signature against `trust` before its code is
+    /// compiled.
+    pub fn with_trust(mut self, trust: crate::signing::TrustPolicy) -> Self {
+        self.trust = trust;
+        self
     }
 
     /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The audit ledger.
+    pub fn ledger(&self) -> &Arc<crate::ledger::Ledger> {
+        &self.services.ledger
     }
 
     /// Load module `name` from `path` and return it with a first, described instance.
@@ -383,8 +431,10 @@ impl Loader {
         let started = Instant::now();
         let bytes = read_component(path)?;
         let digest = cache::digest(&bytes);
-        let manifest = Manifest::load(&path.with_extension("toml"))?;
+        let signer = self.trust.check(path, &digest)?;
+        let manifest = Manifest::load(path, &bytes)?;
         let limits = self.limits.lowered_by(&manifest.limits)?;
+        let caps = self.effective(name, &digest, &manifest)?;
         let (component, cache) = self.component(name, path, &bytes, &digest)?;
         let pre = self
             .linker
@@ -392,8 +442,14 @@ impl Loader {
             .and_then(MgrModulePre::new)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         compiled();
-        let env = ModuleEnv::new(name, &self.services, limits)
-            .map_err(|e| LoadError::Invalid(e.to_string()))?;
+        let env = ModuleEnv::new(
+            name,
+            &self.services,
+            limits,
+            manifest.requests.clone(),
+            caps,
+        )
+        .map_err(|e| LoadError::Invalid(e.to_string()))?;
         let env = Arc::new(env);
         let mut instance =
             instantiate(&self.engine, &pre, &env).map_err(|trap| LoadError::Trapped {
@@ -432,10 +488,38 @@ impl Loader {
             cache,
             load_time: started.elapsed(),
             remote_methods,
+            signer,
             pre,
             env,
         };
         Ok((Arc::new(module), instance))
+    }
+
+    /// The capabilities module `name` at `digest` runs with: what its manifest requests and
+    /// an operator granted for that digest (or everything it requests, in learning mode
+    /// for that digest). Refused when a required capability is not granted: no code of a
+    /// module runs before an operator approved what it asks for.
+    pub fn effective(
+        &self,
+        name: &str,
+        digest: &str,
+        manifest: &Manifest,
+    ) -> Result<Effective, LoadError> {
+        let ledger = &self.services.ledger;
+        let io = |e: crate::persist::PersistError| LoadError::Invalid(e.to_string());
+        let granted = ledger.granted(name, digest).map_err(io)?;
+        let learning = ledger.learning(name).map_err(io)?.as_deref() == Some(digest);
+        if !learning {
+            let missing = caps::missing(&manifest.requests, &granted);
+            if !missing.is_empty() {
+                return Err(LoadError::Ungranted {
+                    module: name.to_owned(),
+                    digest: digest.to_owned(),
+                    missing,
+                });
+            }
+        }
+        Ok(Effective::new(&manifest.requests, &granted, learning))
     }
 
     /// The compiled component for `bytes`: from memory, else from the artifact cache, else
@@ -458,6 +542,20 @@ impl Loader {
         let (component, outcome) = self.cache.load(&self.engine, path, bytes, digest)?;
         lock().remember(name, digest, &component);
         Ok((component, outcome))
+    }
+
+    /// What the component at `path` is now, without compiling it: its digest, manifest and
+    /// signer (for grants and `module caps` of a module that is not loaded).
+    pub fn inspect(&self, path: &Path) -> Result<Inspected, LoadError> {
+        let bytes = read_component(path)?;
+        let digest = cache::digest(&bytes);
+        let manifest = Manifest::load(path, &bytes)?;
+        let signer = self.trust.check(path, &digest).ok().flatten();
+        Ok(Inspected {
+            digest,
+            manifest,
+            signer,
+        })
     }
 
     /// A fresh instance of an already loaded module.

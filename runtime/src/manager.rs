@@ -43,6 +43,11 @@ pub struct HostConfig {
     /// Where compiled modules are cached (default: `<data_dir>/cache`). Several hosts may share
     /// one cache directory.
     pub cache_dir: Option<PathBuf>,
+    /// Which modules may load by their signatures (default: every unsigned module; see
+    /// [`crate::signing`]).
+    pub trust: crate::signing::TrustPolicy,
+    /// A grants file applied at start ([`crate::grants_file`]).
+    pub grants_file: Option<PathBuf>,
 }
 
 impl HostConfig {
@@ -57,6 +62,8 @@ impl HostConfig {
             workers: crate::pool::default_workers(),
             debug_mgr: "2/5".into(),
             cache_dir: None,
+            trust: crate::signing::TrustPolicy::default(),
+            grants_file: None,
         }
     }
 }
@@ -64,6 +71,9 @@ impl HostConfig {
 /// Why the host could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The grants file is unreadable or malformed.
+    #[error("grants file: {0}")]
+    Grants(String),
     /// A directory is missing or unusable.
     #[error("{path}: {message}")]
     Dir {
@@ -161,6 +171,8 @@ pub struct Manager {
     pub(crate) config: HostConfigSummary,
     pub(crate) started: Instant,
     pub(crate) clog: Arc<crate::clog::ClusterLog>,
+    /// The named admin clients, whose tokens requests are checked against.
+    pub(crate) clients: crate::clients::Clients,
     /// The cluster's commands, for words that match none of the daemon's or modules'.
     cluster_commands: CommandTable,
     _ticker: EpochTicker,
@@ -191,6 +203,7 @@ impl Manager {
             }
         }
         let persist: Arc<dyn Persistence> = Arc::new(SqliteStore::open(&config.data_dir)?);
+        let clients = crate::clients::Clients::load(persist.clone())?;
         let engine =
             engine::build(&config.limits, config.module_slots).map_err(StartError::Engine)?;
         let pool = Pool::start(config.workers).map_err(|e| {
@@ -227,7 +240,8 @@ impl Manager {
             services,
             config.limits.clone(),
         )
-        .map_err(StartError::Engine)?;
+        .map_err(StartError::Engine)?
+        .with_trust(config.trust.clone());
         let mut table = CommandTable::new();
         for decl in builtin::commands() {
             table
@@ -243,6 +257,16 @@ impl Manager {
             pool,
         );
         link.bind(&supervisor);
+        if let Some(path) = &config.grants_file {
+            let file = crate::grants_file::GrantsFile::load(path).map_err(StartError::Grants)?;
+            let added = file
+                .apply(
+                    supervisor.ledger(),
+                    &format!("grants-file:{}", path.display()),
+                )
+                .map_err(StartError::Grants)?;
+            tracing::info!(added, "grants file {} applied", path.display());
+        }
         let cluster_commands = cluster_table(&*config.cluster);
         supervisor.discover().map_err(|e| StartError::Dir {
             path: config.modules_dir.display().to_string(),
@@ -267,6 +291,7 @@ impl Manager {
             },
             started: Instant::now(),
             clog,
+            clients,
             cluster_commands,
             _ticker: ticker,
         })
@@ -275,13 +300,28 @@ impl Manager {
     /// Run one client command. Arguments are matched and checked against the command's
     /// declaration before any module is called: bad input is EINVAL with the usage.
     pub fn command(&self, req: &CommandRequest, perm: ClientPerm) -> CommandReply {
+        let client = match perm {
+            ClientPerm::ReadWrite => "admin",
+            ClientPerm::Read => "readonly",
+        };
+        self.command_by(req, perm, client)
+    }
+
+    /// [`Manager::command`] for the named admin client `client`, to whom the ledger
+    /// attributes what the command changes.
+    pub fn command_by(&self, req: &CommandRequest, perm: ClientPerm, client: &str) -> CommandReply {
         // Every reply leaves through `bounded`: whatever path made it (a module, a refusal
         // quoting a module's declaration, a trap), the client gets escaped text of bounded
         // size.
-        bounded(self.command_unbounded(req, perm))
+        bounded(self.command_unbounded(req, perm, client))
     }
 
-    fn command_unbounded(&self, req: &CommandRequest, perm: ClientPerm) -> CommandReply {
+    fn command_unbounded(
+        &self,
+        req: &CommandRequest,
+        perm: ClientPerm,
+        client: &str,
+    ) -> CommandReply {
         let format = match req.format.as_deref().map(Format::parse).transpose() {
             Ok(f) => f,
             Err(e) => return CommandReply::err(22, e),
@@ -322,6 +362,7 @@ impl Manager {
                 &args,
                 format.unwrap_or(Format::Plain),
                 &req.inbuf,
+                client,
             );
             return reply;
         }
@@ -419,6 +460,11 @@ impl Manager {
         health::status(&self.health_checks())
     }
 
+    /// The named admin clients: who a request's token belongs to.
+    pub fn clients(&self) -> &crate::clients::Clients {
+        &self.clients
+    }
+
     /// The supervisor, for inspection.
     pub fn supervisor(&self) -> &Supervisor {
         &self.supervisor
@@ -427,12 +473,14 @@ impl Manager {
     /// Stop every module (each gets a bounded `shutdown`).
     pub fn shutdown(&self) {
         self.supervisor.shutdown_all();
+        self.supervisor.ledger().close();
     }
 }
 
 impl Drop for Manager {
     fn drop(&mut self) {
         self.supervisor.shutdown_all();
+        self.supervisor.ledger().close();
     }
 }
 

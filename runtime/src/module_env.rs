@@ -5,7 +5,10 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use crate::bindings::{ClogPriority, HealthCheck, Level, NotifyKind, OptionValue};
+use crate::bindings::{
+    ClogPriority, ErrorCode, GuestError, HealthCheck, Level, NotifyKind, OptionValue,
+};
+use crate::caps::{Cap, Effective, Requests};
 use crate::clog::ClusterLog;
 use crate::cluster::ClusterSource;
 use crate::health::HealthBoard;
@@ -85,6 +88,12 @@ pub struct ModuleEnv {
     /// Where `log_to_file` writes: `<dir>/<module>.log`, opened on first use.
     log_dir: Option<std::path::PathBuf>,
     log_file: Mutex<Option<(std::fs::File, u64)>>,
+    /// What the module may do: requested ∩ granted, replaced when grants change.
+    caps: RwLock<Arc<Effective>>,
+    /// What it requested, for the hint in a denial.
+    requests: Requests,
+    /// Where uses and denials are counted.
+    pub(crate) ledger: Arc<crate::ledger::Ledger>,
 }
 
 /// A failure reading or writing an option.
@@ -159,11 +168,70 @@ fn level_to_u8(l: Level) -> u8 {
 }
 
 impl ModuleEnv {
+    /// The one choke point every host call that reaches outside the module goes through:
+    /// `access` is allowed if the module's effective capabilities cover it, and the use is
+    /// counted; otherwise the denial is counted (and logged once per window) and the guest
+    /// gets `access-denied` naming the grant that would allow it.
+    pub fn allow(&self, access: Cap) -> Result<(), GuestError> {
+        let caps = self.caps();
+        if caps.allows(&access) {
+            self.ledger.used(&self.name, &access);
+            return Ok(());
+        }
+        // The access names what the module passed: escaped before it is shown anywhere.
+        let shown = crate::sanitize::line(&access.to_string(), crate::caps::CAP_BYTES);
+        let grant = crate::sanitize::line(
+            &crate::caps::grant_command(&self.name, std::slice::from_ref(&access)),
+            2 * crate::caps::CAP_BYTES,
+        );
+        let hint = if self.requests.covers(&access) {
+            format!(
+                "module '{}' has no grant for {shown}: an operator can allow it with `{grant}`",
+                self.name
+            )
+        } else {
+            format!(
+                "module '{}' does not request {shown}: add it to the [requests] (or [optional]) \
+                 of its manifest, then an operator can allow it with `{grant}`",
+                self.name
+            )
+        };
+        self.ledger.denied(&self.name, &access, &hint);
+        Err(GuestError {
+            code: ErrorCode::AccessDenied,
+            message: crate::sanitize::line(&hint, 1024),
+        })
+    }
+
+    /// The module's effective capabilities now.
+    pub fn caps(&self) -> Arc<Effective> {
+        self.caps.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replace the effective capabilities (grants changed while it runs).
+    pub fn set_caps(&self, caps: Effective) {
+        *self.caps.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(caps);
+    }
+
+    /// What the module requested.
+    pub fn requests(&self) -> &Requests {
+        &self.requests
+    }
+
     /// The environment of module `name`, with only the built-in options known until the module
     /// has described itself.
-    pub fn new(name: &str, services: &Services, limits: Limits) -> Result<Self, OptionError> {
+    pub fn new(
+        name: &str,
+        services: &Services,
+        limits: Limits,
+        requests: Requests,
+        caps: Effective,
+    ) -> Result<Self, OptionError> {
         let s = services;
         let env = ModuleEnv {
+            caps: RwLock::new(Arc::new(caps)),
+            requests,
+            ledger: s.ledger.clone(),
             name: name.to_owned(),
             mgr_id: s.mgr_id.clone(),
             persist: s.persist.clone(),

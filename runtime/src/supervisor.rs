@@ -7,7 +7,13 @@
 //!                                                 ▲    Running ◀┘ restart    │
 //!  Running / Failed ─── disable ──────────────────┘                          │
 //!  Disabled / Failed ── enable (Loading: reads the file again) ─▶ Running ───┘
+//!
+//!  Loading ── a required capability not granted for its digest ─▶ Ungranted{missing}
+//!  Ungranted ── module grant (or learn) ─▶ Loading ─▶ Running
 //! ```
+//!
+//! No code of a module runs before its required capabilities are granted for the digest of
+//! its component: an `Ungranted` module was read and digested, never compiled or instantiated.
 //!
 //! At start-up every module loads in parallel; once all are compiled, start-up waits at most
 //! [`DESCRIBE_WAIT`] for their own code (instantiation and `describe`), and a module still
@@ -55,6 +61,15 @@ pub enum ModuleState {
     },
     /// Stopped by the operator.
     Disabled,
+    /// Not started: capabilities it requires are not granted for its component's digest.
+    Ungranted {
+        /// The required capabilities without a grant.
+        missing: Vec<crate::caps::Cap>,
+        /// The digest the grants must name.
+        digest: String,
+        /// Since when.
+        since: SystemTime,
+    },
 }
 
 impl ModuleState {
@@ -66,6 +81,7 @@ impl ModuleState {
             ModuleState::Running => "running",
             ModuleState::Failed { .. } => "failed",
             ModuleState::Disabled => "disabled",
+            ModuleState::Ungranted { .. } => "ungranted",
         }
     }
 }
@@ -222,7 +238,18 @@ struct Begun {
 }
 
 /// A load's outcome: the module and, if it is to run, its first instance; or why not.
-type Attempt = Result<(Arc<LoadedModule>, Option<Instance>), String>;
+type Attempt = Result<(Arc<LoadedModule>, Option<Instance>), Refusal>;
+
+/// Why a load gave no module.
+enum Refusal {
+    /// It could not load: what went wrong and what to do.
+    Failed(String),
+    /// Required capabilities are not granted for its digest.
+    Ungranted {
+        missing: Vec<crate::caps::Cap>,
+        digest: String,
+    },
+}
 
 impl Supervisor {
     /// A supervisor for the modules in `modules_dir`, whose command table starts with
@@ -559,7 +586,12 @@ impl Supervisor {
                 .loader
                 .load_then(name, path, compiled)
                 .map(|(m, i)| (m, Some(i)))
-                .map_err(|e| e.to_string());
+                .map_err(|e| match e {
+                    crate::loader::LoadError::Ungranted {
+                        missing, digest, ..
+                    } => Refusal::Ungranted { missing, digest },
+                    other => Refusal::Failed(other.to_string()),
+                });
         };
         compiled();
         if !run {
@@ -568,7 +600,7 @@ impl Supervisor {
         self.loader
             .instantiate(&m)
             .map(|i| (m, Some(i)))
-            .map_err(|t| format!("instantiate {t}"))
+            .map_err(|t| Refusal::Failed(format!("instantiate {t}")))
     }
 
     /// The last step: record the outcome in the slot, if it is still at `generation`, and
@@ -608,10 +640,46 @@ impl Supervisor {
         }
         let (module, instance) = match attempt {
             Ok(v) => v,
-            Err(reason) => {
+            Err(Refusal::Failed(reason)) => {
                 let message = format!("module '{name}' failed to load: {reason}");
                 self.failed_to_start(name, slot, reason);
                 return Err(op_err(5, message));
+            }
+            Err(Refusal::Ungranted { missing, digest }) => {
+                let message = format!(
+                    "module '{name}' needs capabilities not granted for its digest {digest}: {}; \
+                     an operator can allow them with `{}`",
+                    missing
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    crate::caps::grant_command(name, &missing)
+                );
+                tracing::warn!(module = name, "{message}");
+                self.ledger().event(
+                    crate::ledger::Event::new(
+                        crate::ledger::EventKind::Refused,
+                        Some(name),
+                        format!(
+                            "not started: capabilities not granted for its digest: {}",
+                            missing
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                    .digest(&digest),
+                );
+                slot.loaded = None;
+                slot.state = ModuleState::Ungranted {
+                    missing,
+                    digest,
+                    since: SystemTime::now(),
+                };
+                self.health.clear_module(name);
+                return Err(op_err(13, message));
             }
         };
         slot.loaded = Some(module.clone());
@@ -642,6 +710,13 @@ impl Supervisor {
         // A reason may quote what the module supplied: bounded and escaped, as it is shown.
         let reason = crate::sanitize::line(&reason, REASON_BYTES);
         tracing::error!(module = name, "{reason}");
+        let mut refused = crate::ledger::Event::new(
+            crate::ledger::EventKind::Refused,
+            Some(name),
+            format!("not started: {reason}"),
+        );
+        refused.digest = slot.loaded.as_ref().map(|m| m.digest.clone());
+        self.ledger().event(refused);
         slot.state = ModuleState::Failed {
             reason,
             since: SystemTime::now(),
@@ -688,7 +763,7 @@ impl Supervisor {
             .collect();
         self.claim(name, &prefixes);
         slot.actor = Some(ActorHandle::start(
-            module,
+            module.clone(),
             instance,
             self.loader.clone(),
             self.me.clone(),
@@ -696,6 +771,23 @@ impl Supervisor {
             self.pool.scheduler().clone(),
         ));
         slot.state = ModuleState::Running;
+        let caps = module.env.caps();
+        let signer = module
+            .signer
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s).ok())
+            .map_or_else(|| "unsigned".to_owned(), |v| format!("signed by {v}"));
+        let mut detail = format!(
+            "started, {signer}, {} capabilities effective",
+            caps.caps().len()
+        );
+        if caps.learning {
+            detail.push_str(", in learning mode");
+        }
+        self.ledger().event(
+            crate::ledger::Event::new(crate::ledger::EventKind::Load, Some(name), detail)
+                .digest(&module.digest),
+        );
         Ok(())
     }
 
@@ -951,13 +1043,15 @@ impl Supervisor {
                 path.join(" -> ")
             )));
         }
-        let (actor, methods) = {
+        let (actor, methods, target) = {
             let slots = self.slots();
             let found = slots
                 .get(to)
                 .and_then(|s| Some((s.actor.clone()?, s.loaded.clone()?)));
             match found {
-                Some((actor, m)) if !actor.is_stopping() => (actor, m.remote_methods.clone()),
+                Some((actor, m)) if !actor.is_stopping() => {
+                    (actor, m.remote_methods.clone(), m.env.clone())
+                }
                 _ => {
                     return Err(RemoteError::NotEnabled(format!(
                         "module '{}' is not enabled",
@@ -975,6 +1069,14 @@ impl Supervisor {
                 } else {
                     methods.join(", ")
                 }
+            )));
+        }
+        // The target answers only methods it was granted to expose.
+        let exposed = crate::caps::Cap::Expose(crate::caps::Pattern::Exact(method.to_owned()));
+        if let Err(denied) = target.allow(exposed) {
+            return Err(RemoteError::Failed(format!(
+                "access denied: {}",
+                denied.message
             )));
         }
         path.push(to.to_owned());
@@ -1030,6 +1132,13 @@ impl Supervisor {
         }
         let n = window.len();
         slot.last_trap = Some(trap.to_string());
+        let mut fault = crate::ledger::Event::new(
+            crate::ledger::EventKind::Fault,
+            Some(name),
+            crate::sanitize::line(&trap.to_string(), REASON_BYTES),
+        );
+        fault.digest = slot.loaded.as_ref().map(|m| m.digest.clone());
+        self.ledger().event(fault);
         // Traps a read-only client caused back off like any other, but never fail the module
         // (their backoff stays at its longest instead).
         let n = match blame {
@@ -1065,6 +1174,13 @@ impl Supervisor {
     fn fail_slot(&self, name: &str, slot: &mut Slot, reason: &str) {
         let reason = &crate::sanitize::line(reason, REASON_BYTES);
         tracing::error!(module = name, "module failed: {reason}");
+        let mut fault = crate::ledger::Event::new(
+            crate::ledger::EventKind::Fault,
+            Some(name),
+            format!("failed: {reason}"),
+        );
+        fault.digest = slot.loaded.as_ref().map(|m| m.digest.clone());
+        self.ledger().event(fault);
         slot.generation += 1;
         slot.state = ModuleState::Failed {
             reason: reason.to_owned(),
@@ -1092,7 +1208,9 @@ impl Supervisor {
     pub fn enabled(&self, m: &ModuleSummary) -> bool {
         match m.state {
             ModuleState::Running => true,
-            ModuleState::Failed { .. } | ModuleState::Loading => self.wanted(&m.name),
+            ModuleState::Failed { .. } | ModuleState::Loading | ModuleState::Ungranted { .. } => {
+                self.wanted(&m.name)
+            }
             ModuleState::Discovered | ModuleState::Disabled => false,
         }
     }
@@ -1116,6 +1234,23 @@ impl Supervisor {
                 Some((name, slot, c.prefix.as_str()))
             })
         });
+        if best.is_none() {
+            // An ungranted module never described itself: its commands are unknown, but they
+            // start with its name.
+            let first = words.first()?;
+            if let Some(ModuleState::Ungranted { missing, .. }) =
+                slots.get(first.as_str()).map(|s| &s.state)
+            {
+                return Some(CallFailure {
+                    errno: 13,
+                    message: format!(
+                        "module '{first}' waits for capability grants and runs no commands yet: \
+                         an operator can allow it with `{}`",
+                        crate::caps::grant_command(first, missing)
+                    ),
+                });
+            }
+        }
         best.map(|(name, slot, prefix)| match &slot.state {
             ModuleState::Failed { .. } => not_running(name, &slot.state),
             _ => CallFailure {
@@ -1125,6 +1260,200 @@ impl Supervisor {
                 ),
             },
         })
+    }
+
+    /// The digest, manifest and signer of module `name` as it runs, or (not loaded) as its
+    /// file is now.
+    pub fn inspect(&self, name: &str) -> Result<crate::loader::Inspected, OpError> {
+        let (loaded, path) = {
+            let slots = self.slots();
+            let slot = slots.get(name).ok_or_else(|| {
+                op_err(
+                    2,
+                    format!(
+                        "no module '{}'; see 'wasmgr module ls'",
+                        crate::sanitize::quote(name)
+                    ),
+                )
+            })?;
+            (slot.loaded.clone(), slot.path.clone())
+        };
+        match loaded {
+            Some(m) => Ok(crate::loader::Inspected {
+                digest: m.digest.clone(),
+                manifest: m.manifest.clone(),
+                signer: m.signer.clone(),
+            }),
+            None => self
+                .loader
+                .inspect(&path)
+                .map_err(|e| op_err(5, format!("module '{name}': {e}"))),
+        }
+    }
+
+    /// The ledger every module's uses and denials go to.
+    pub fn ledger(&self) -> &Arc<crate::ledger::Ledger> {
+        self.loader.ledger()
+    }
+
+    /// Grant `caps` to module `name`, pinned to the digest of its component (the running one,
+    /// or the file's if it is not loaded), by admin client `by`; then apply them: an
+    /// ungranted module that is enabled starts, a running one gets them at once. Ends
+    /// learning mode: a grant is the operator's decision.
+    pub fn grant(
+        &self,
+        name: &str,
+        caps: &[crate::caps::Cap],
+        by: &str,
+    ) -> Result<String, OpError> {
+        let found = self.inspect(name)?;
+        let ledger = self.ledger();
+        let io = |e: crate::persist::PersistError| op_err(5, e.to_string());
+        ledger.grant(name, &found.digest, caps, by).map_err(io)?;
+        if ledger.learning(name).map_err(io)?.is_some() {
+            ledger.set_learning(name, None, by).map_err(io)?;
+        }
+        let unrequested: Vec<String> = caps
+            .iter()
+            .filter(|c| {
+                !found
+                    .manifest
+                    .requests
+                    .all()
+                    .any(|r| c.covers(r) || r.covers(c))
+            })
+            .map(ToString::to_string)
+            .collect();
+        let mut note = format!("granted to {name} at {}", found.digest);
+        // The grant stands whatever its module does next; say why it did not start.
+        if let Err(e) = self.reapply(name) {
+            note.push_str(&format!("; {}", e.message));
+        }
+        if !unrequested.is_empty() {
+            note.push_str(&format!(
+                "; the module does not request {}, so it stays unused until its manifest does",
+                unrequested.join(", ")
+            ));
+        }
+        Ok(note)
+    }
+
+    /// Revoke `caps` from module `name` (for every digest), by admin client `by`; a running
+    /// module loses them at once, and stops if it required one.
+    pub fn revoke(
+        &self,
+        name: &str,
+        caps: &[crate::caps::Cap],
+        by: &str,
+    ) -> Result<String, OpError> {
+        if !self.knows(name) {
+            return Err(op_err(
+                2,
+                format!(
+                    "no module '{}'; see 'wasmgr module ls'",
+                    crate::sanitize::quote(name)
+                ),
+            ));
+        }
+        let removed = self
+            .ledger()
+            .revoke(name, caps, by)
+            .map_err(|e| op_err(5, e.to_string()))?;
+        if removed.is_empty() {
+            let held: Vec<String> = self
+                .ledger()
+                .grants(name)
+                .map_err(|e| op_err(5, e.to_string()))?
+                .into_iter()
+                .map(|g| g.cap.to_string())
+                .collect();
+            return Err(op_err(
+                2,
+                format!(
+                    "module '{name}' holds no grant {}; it holds: {}",
+                    caps.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if held.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        held.join(", ")
+                    }
+                ),
+            ));
+        }
+        let mut note = format!("revoked {} grant(s) from {name}", removed.len());
+        if let Err(e) = self.reapply(name) {
+            note.push_str(&format!("; {}", e.message));
+        }
+        Ok(note)
+    }
+
+    /// Turn learning mode on (for the module's current digest) or off, by admin client `by`.
+    pub fn learn(&self, name: &str, on: bool, by: &str) -> Result<(), OpError> {
+        let found = self.inspect(name)?;
+        self.ledger()
+            .set_learning(name, on.then_some(found.digest.as_str()), by)
+            .map_err(|e| op_err(5, e.to_string()))?;
+        self.reapply(name)
+    }
+
+    /// Apply changed grants to module `name`: start it if it waited for them, give a running
+    /// instance its new capabilities, or restart it when they change what its instance was
+    /// made with (directories, sockets) or no longer cover what it requires.
+    fn reapply(&self, name: &str) -> Result<(), OpError> {
+        let (state, loaded) = {
+            let slots = self.slots();
+            let Some(slot) = slots.get(name) else {
+                return Ok(());
+            };
+            (slot.state.clone(), slot.loaded.clone())
+        };
+        match state {
+            ModuleState::Ungranted { .. } if self.wanted(name) => self.start(name, true),
+            ModuleState::Running => {
+                let Some(m) = loaded else { return Ok(()) };
+                match self.loader.effective(name, &m.digest, &m.manifest) {
+                    Ok(new) => {
+                        let old = m.env.caps();
+                        let made_with = |e: &crate::caps::Effective| {
+                            let mut v: Vec<String> = e
+                                .caps()
+                                .iter()
+                                .filter(|c| matches!(c.kind(), "files" | "net"))
+                                .map(ToString::to_string)
+                                .collect();
+                            v.sort();
+                            v
+                        };
+                        if made_with(&old) == made_with(&new) && old.learning == new.learning {
+                            m.env.set_caps(new);
+                            Ok(())
+                        } else {
+                            self.reload(name)
+                        }
+                    }
+                    Err(_) => self.reload(name),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Stop module `name`'s instance and load it afresh (its grants are read again).
+    fn reload(&self, name: &str) -> Result<(), OpError> {
+        {
+            let mut slots = self.slots();
+            let Some(slot) = slots.get_mut(name) else {
+                return Ok(());
+            };
+            slot.generation += 1;
+            self.stop_slot(name, slot);
+            slot.loaded = None;
+            slot.state = ModuleState::Discovered;
+        }
+        self.start(name, true)
     }
 
     /// Whether `name` is a known module.
@@ -1137,7 +1466,23 @@ impl Supervisor {
     pub fn health_checks(&self) -> Vec<Check> {
         let slots = self.slots();
         let (mut errors, mut dependencies) = (Vec::new(), Vec::new());
+        let (mut ungranted, mut learning) = (Vec::new(), Vec::new());
         for (name, s) in slots.iter() {
+            if let ModuleState::Ungranted { missing, .. } = &s.state {
+                ungranted.push(format!(
+                    "Module '{name}' needs capabilities an operator has not granted: `{}`",
+                    crate::caps::grant_command(name, missing)
+                ));
+            }
+            if s.actor.is_some()
+                && let Some(m) = &s.loaded
+                && m.env.caps().learning
+            {
+                learning.push(format!(
+                    "Module '{name}' runs in learning mode: every capability it requests is \
+                     allowed; review `wasmgr module caps {name} --propose` and grant it"
+                ));
+            }
             if let ModuleState::Failed { reason, .. } = &s.state {
                 match reason.strip_prefix(CANNOT_RUN) {
                     Some(why) => {
@@ -1168,6 +1513,22 @@ impl Supervisor {
                 Severity::Warning,
                 dependencies,
                 "mgr modules have failed dependencies",
+            ));
+        }
+        if !ungranted.is_empty() {
+            checks.push(check(
+                "MGR_MODULE_UNGRANTED",
+                Severity::Warning,
+                ungranted,
+                "mgr modules wait for capability grants",
+            ));
+        }
+        if !learning.is_empty() {
+            checks.push(check(
+                "MGR_MODULE_LEARNING",
+                Severity::Warning,
+                learning,
+                "mgr modules run in learning mode",
             ));
         }
         if !errors.is_empty() {

@@ -40,6 +40,12 @@ pub enum TrapKind {
         /// Wasmtime's description of the trap.
         code: String,
     },
+    /// The module held as many WASI handles (open files, sockets, streams, pollables) as it
+    /// may, and asked for another.
+    Handles {
+        /// The most it may hold.
+        limit: usize,
+    },
     /// The call failed outside guest code (instantiation, a host-side failure).
     Host {
         /// The error chain.
@@ -66,6 +72,14 @@ impl TrapKind {
             return TrapKind::Deadline {
                 limit: deadline,
                 elapsed,
+            };
+        }
+        if matches!(
+            err.downcast_ref::<wasmtime::component::ResourceTableError>(),
+            Some(wasmtime::component::ResourceTableError::Full)
+        ) {
+            return TrapKind::Handles {
+                limit: ctx.resource_limit,
             };
         }
         match err.downcast_ref::<Trap>() {
@@ -100,6 +114,7 @@ impl TrapKind {
         match self {
             TrapKind::OutOfFuel { .. } | TrapKind::Deadline { .. } => 110, // ETIMEDOUT
             TrapKind::Memory { .. } => 12,                                 // ENOMEM
+            TrapKind::Handles { .. } => 24,                                // EMFILE
             TrapKind::Panic { .. } | TrapKind::Trap { .. } | TrapKind::Host { .. } => 5, // EIO
         }
     }
@@ -134,6 +149,11 @@ impl fmt::Display for TrapKind {
                     code.strip_prefix("wasm trap: ").unwrap_or(code)
                 )
             }
+            TrapKind::Handles { limit } => write!(
+                f,
+                "holds {limit} WASI handles (open files, sockets, streams), its limit: close what \
+                 it no longer uses"
+            ),
             TrapKind::Host { message } => write!(f, "failed: {message}"),
         }
     }

@@ -154,7 +154,31 @@ fn the_daemon_refuses_to_listen_beyond_loopback() {
     let dir = data.path().to_str().unwrap();
     let stderr = wasmgr(&["serve", "--listen", "0.0.0.0:0", "--data", dir], None).fails(22);
     assert!(
-        stderr.starts_with("wasmgr serve: --listen 0.0.0.0:0: the admin API listens on loopback only (127.0.0.1 or [::1]); reach it remotely through an SSH tunnel\n"),
+        stderr.starts_with("wasmgr serve: --listen 0.0.0.0:0: the admin API listens on loopback only (127.0.0.1 or [::1]); beyond it would take --listen-remote, which is refused: the admin API has no TLS, so client tokens, commands and their replies would cross the network in clear text"),
+        "{stderr}"
+    );
+    // Asking explicitly is refused too, with the reason and what to do instead.
+    let stderr = wasmgr(
+        &[
+            "serve",
+            "--listen",
+            "0.0.0.0:0",
+            "--listen-remote",
+            "--data",
+            dir,
+        ],
+        None,
+    )
+    .fails(22);
+    assert!(
+        stderr.starts_with("wasmgr serve: --listen-remote is refused: the admin API has no TLS, so client tokens, commands and their replies would cross the network in clear text"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("through an SSH tunnel"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "a TLS-terminating reverse proxy on this host that forwards to the loopback address\n"
+        ),
         "{stderr}"
     );
     assert!(!data.path().join("admin.json").exists());

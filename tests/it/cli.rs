@@ -108,7 +108,7 @@ fn json_pretty_output_is_indented_json() {
     assert_eq!(parsed["health"], "HEALTH_OK");
     assert_eq!(
         parsed["modules"],
-        json!({"total": 1, "running": 1, "failed": 0, "disabled": 0})
+        json!({"total": 1, "running": 1, "failed": 0, "disabled": 0, "ungranted": 0})
     );
     assert!(status.starts_with("{\n  \""), "{status}");
 }
@@ -205,4 +205,16 @@ fn config_key_commands_manage_operator_keys() {
         err,
         "Error ENOENT: error obtaining 'a/b': (2) No such file or directory\n"
     );
+}
+
+#[test]
+fn an_argument_that_is_not_utf8_is_refused_with_einval() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = std::process::Command::new(crate::harness::WASMGR)
+        .arg(std::ffi::OsStr::from_bytes(b"hello\xff"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(22), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not valid UTF-8"), "{err}");
 }

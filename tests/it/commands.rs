@@ -15,12 +15,19 @@ fn help_lists_every_command_with_its_generated_usage() {
     expect![[r#"
         usage: wasmgr [options] <command> [<args>...]
                wasmgr serve [--data DIR] [--modules DIR] ...   (run the daemon; 'wasmgr serve --help')
+               wasmgr key gen FILE                             (new signing key: FILE and FILE.pub)
+               wasmgr key fingerprint FILE                     (a key file's fingerprint)
+               wasmgr module sign COMPONENT --key FILE         (sign a module: writes COMPONENT.sig)
+               wasmgr grants requested DIR                     (a grants file approving DIR's modules' requests)
 
         options:
           --data DIR            the daemon's data directory (default: $WASMGR_DATA, else
                                 $XDG_STATE_HOME/wasmgr, else ~/.local/state/wasmgr)
           -f, --format FORMAT   output format: plain, json, json-pretty or yaml
           -i, --in-file FILE    send FILE ('-' for standard input) to the command as its input
+          --token-file FILE     act as the admin client whose token FILE holds (see 'wasmgr auth
+                                create'), instead of with the data directory's token; $WASMGR_TOKEN
+                                gives the token too (--token-file wins)
           --period SECONDS      repeat a poll command every SECONDS until interrupted
           -h, --help            list every command, or those starting with the given words
 
@@ -34,6 +41,10 @@ fn help_lists_every_command_with_its_generated_usage() {
         antigravity ls objects                    List the stored objects and their sizes
         antigravity put object <oid>              Store an object, its data read from the input file (-i FILE)
         antigravity send to blackhole <oid> [<blackhole>]  Send the specified object to black hole
+        audit [<module>] [<since>] [<kind>]       List the audit ledger's events (--module M, --since TIME|AGE, --kind K)
+        auth create <name> [<role:r|rw>]          Create an admin client (role r unless --role rw) and print its token, shown this once only
+        auth ls                                   List the admin clients and their roles
+        auth rm <name>                            Remove an admin client: its token stops working at once
         config get <key>                          Show a module option: mgr/<module>/<option>
         config ls [<module>]                      List module options with their values
         config rm <key>                           Revert a module option to its default
@@ -49,10 +60,14 @@ fn help_lists_every_command_with_its_generated_usage() {
         hello [<person_name>]                     Say hello
         hello stats                               Show how many greetings were sent, and to which place by default
         log last [<num:int>] [<channel:cluster|audit|*>]  Show the last entries of the cluster log (default 20, channel cluster)
+        module caps <module> [--propose]          Show a module's capabilities: requested, granted, used, denied (--propose: the smallest grant covering what it used)
         module disable <module>                   Disable a module
         module enable <module>                    Enable a module (restarts a failed one)
+        module grant <module> <capability>...     Grant capabilities to a module, pinned to its component's digest
         module info <module>                      Show a module's digest, limits, commands, options and counters
+        module learn <module> [--stop]            Run a module with every capability it requests allowed and recorded (--stop ends it)
         module ls                                 List modules with their state
+        module revoke <module> <capability>...    Revoke capabilities from a module
         status                                    Show the daemon's status
     "#]]
     .assert_eq(&daemon.ok(&["--help"]));

@@ -181,6 +181,10 @@ pub(crate) struct DaemonOptions {
     pub cache: PathBuf,
     /// More `wasmgr serve` arguments.
     pub args: Vec<String>,
+    /// Whether every module in the modules directory gets what its manifest requests, as an
+    /// operator would grant it (`--grants`, written anew at every start). Off for the tests
+    /// of grants themselves.
+    pub grant_requests: bool,
 }
 
 impl Default for DaemonOptions {
@@ -188,8 +192,16 @@ impl Default for DaemonOptions {
         DaemonOptions {
             cache: shared_cache(),
             args: Vec::new(),
+            grant_requests: true,
         }
     }
+}
+
+/// Write a grants file granting every module in `modules` what its manifest requests, pinned
+/// to its digest, as an operator approving them would.
+pub(crate) fn grant_requests(modules: &Path, to: &Path) {
+    let text = wasmgr_runtime::grants_file::requested_by(modules).unwrap();
+    fs::write(to, text).unwrap();
 }
 
 /// The real daemon, `wasmgr serve`, as a child process on a data directory of its own. It is
@@ -199,6 +211,7 @@ pub(crate) struct Daemon {
     modules: Modules,
     cache: PathBuf,
     args: Vec<String>,
+    grant_requests: bool,
     child: Option<Child>,
     runs: usize,
 }
@@ -220,6 +233,7 @@ impl Daemon {
             modules,
             cache: options.cache,
             args: options.args,
+            grant_requests: options.grant_requests,
             child: None,
             runs: 0,
         };
@@ -261,12 +275,19 @@ impl Daemon {
         if !self.args.iter().any(|a| a.starts_with("--cluster")) {
             args.extend(["--cluster".into(), "snapshot".into()]);
         }
+        if self.grant_requests && !self.args.iter().any(|a| a.starts_with("--grants")) {
+            let file = self.root.path().join("grants.toml");
+            args.extend(["--grants".into(), file.display().to_string()]);
+        }
         args.extend(self.args.iter().cloned());
         args
     }
 
     fn spawn(&mut self) {
         self.runs += 1;
+        if self.grant_requests {
+            grant_requests(self.modules.path(), &self.root.path().join("grants.toml"));
+        }
         let log = fs::File::create(self.log_path(self.runs)).unwrap();
         let child = Command::new(WASMGR)
             .args(self.serve_args())
@@ -428,6 +449,18 @@ impl Daemon {
         self.kill_9();
         self.spawn();
     }
+
+    /// The audit ledger's events of `kind` about `module`, oldest first (`wasmgr audit
+    /// --module <module> --kind <kind> --format json`).
+    #[track_caller]
+    pub(crate) fn audit(&self, kind: &str, module: &str) -> Vec<Value> {
+        let events = self
+            .run(&[
+                "audit", "--module", module, "--kind", kind, "--format", "json",
+            ])
+            .json();
+        events.as_array().unwrap().clone()
+    }
 }
 
 impl Drop for Daemon {
@@ -473,6 +506,9 @@ impl Host {
         // A small pool: many hosts run side by side in this process.
         config.module_slots = 16;
         config.cache_dir = Some(shared_cache());
+        let grants = data.path().join("grants.toml");
+        grant_requests(modules.path(), &grants);
+        config.grants_file = Some(grants);
         adjust(&mut config);
         let manager = Manager::start(config).unwrap();
         Host {
@@ -567,6 +603,19 @@ impl Host {
         self.set_script(module, script);
         let _ = self.run(&["module", "disable", module]);
         self.run(&["module", "enable", module])
+    }
+
+    /// The audit ledger's events of `kind` about `module`, oldest first (`audit` as JSON).
+    #[track_caller]
+    pub(crate) fn audit(&self, kind: &str, module: &str) -> Vec<Value> {
+        let reply = self.request(
+            &["audit", "--module", module, "--kind", kind],
+            Some("json"),
+            "",
+        );
+        assert_eq!(reply.retval, 0, "audit: {reply:#?}");
+        let events: Value = serde_json::from_str(&reply.stdout).unwrap();
+        events.as_array().unwrap().clone()
     }
 }
 

@@ -68,7 +68,13 @@ fn a_module_dropped_into_the_modules_directory_can_be_enabled_at_run_time() {
     std::fs::copy(ANTIGRAVITY, host.modules.path().join("antigravity.wasm")).unwrap();
     let err = host.fails(&["antigravity", "ls", "objects"], 22);
     assert!(err.contains("no valid command found"), "{err}");
-    host.ok(&["module", "enable", "antigravity"]);
+    // A stranger's module: it runs nothing before an operator grants what it requests.
+    let err = host.fails(&["module", "enable", "antigravity"], 13);
+    assert!(
+        err.contains("an operator can allow them with `wasmgr module grant antigravity store`"),
+        "{err}"
+    );
+    host.ok(&["module", "grant", "antigravity", "store"]);
     assert_eq!(host.ok(&["antigravity", "ls", "objects"]), "[]");
 }
 
@@ -94,6 +100,22 @@ fn a_crash_looping_module_is_failed_and_reported_until_an_operator_enables_it() 
     assert!(
         err.contains("run 'wasmgr module enable crashloop'"),
         "{err}"
+    );
+    // Each trap is a fault in the audit ledger, and so is failing the module.
+    let faults = daemon.audit("fault", "crashloop");
+    assert_eq!(faults.len(), 6, "{faults:#?}");
+    assert!(
+        faults[..5]
+            .iter()
+            .all(|f| f["detail"].as_str().unwrap().starts_with("trapped: ")),
+        "{faults:#?}"
+    );
+    assert!(
+        faults[5]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("failed: 5 traps within 60 s"),
+        "{faults:#?}"
     );
 
     let row = daemon.module_row("crashloop");

@@ -45,6 +45,16 @@ fn a_spinning_command_hits_its_deadline_while_other_modules_keep_answering() {
     );
     assert!(err.contains("limit deadline_ms"), "{err}");
     assert!(err.contains("the module was restarted"), "{err}");
+    // The ledger has the fault.
+    let faults = daemon.audit("fault", "spin");
+    assert_eq!(faults.len(), 1, "{faults:#?}");
+    assert!(
+        faults[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("exceeded its deadline of 1000 ms"),
+        "{faults:#?}"
+    );
     // A fresh instance answers.
     assert_eq!(daemon.ok(&["spin", "ok"]), "ok\n");
     assert_eq!(daemon.module_row("spin")["state"], "running");
@@ -86,6 +96,12 @@ fn a_memory_hog_is_stopped_at_its_limit_and_the_daemon_stays_bounded() {
     let info = daemon.module_info("memhog");
     assert_eq!(info["stats"]["traps"], 3);
     assert_eq!(info["stats"]["restarts"], 3);
+    let faults = daemon.audit("fault", "memhog");
+    assert_eq!(faults.len(), 3, "{faults:#?}");
+    for fault in faults {
+        let detail = fault["detail"].as_str().unwrap();
+        assert!(detail.contains("memory limit of 64 MiB"), "{detail}");
+    }
 }
 
 #[test]
@@ -152,6 +168,15 @@ fn a_panic_fails_the_call_with_its_message_and_the_module_answers_again() {
             .as_str()
             .unwrap()
             .contains("panicked: boom requested")
+    );
+    let faults = daemon.audit("fault", "panicker");
+    assert_eq!(faults.len(), 1, "{faults:#?}");
+    assert!(
+        faults[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("panicked: boom requested"),
+        "{faults:#?}"
     );
 }
 

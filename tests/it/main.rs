@@ -15,6 +15,7 @@
 mod harness;
 
 mod admin;
+mod auth;
 mod cache;
 mod cli;
 mod cluster;
@@ -22,7 +23,9 @@ mod commands;
 mod config;
 mod containment;
 mod examples;
+mod grants;
 mod health;
+mod hostile;
 mod lifecycle;
 mod limits;
 mod living;
@@ -31,6 +34,7 @@ mod memory;
 mod notify;
 mod persistence;
 mod remote;
+mod signing;
 mod store;
 mod ticks;
 mod versions;

@@ -1,4 +1,5 @@
-//! Project tasks: `cargo xtask run`, `cargo xtask test`, `cargo xtask guests`, `cargo xtask bench`.
+//! Project tasks: `cargo xtask run`, `cargo xtask test`, `cargo xtask guests`, `cargo xtask bench`,
+//! `cargo xtask fuzz`.
 //!
 //! Each task installs what it needs first (the wasm32-wasip2 target), so the two README
 //! commands work on a fresh machine with only rustup's toolchain.
@@ -12,10 +13,17 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   run [SERVE ARGS...]  build the example modules and the daemon, then run `wasmgr serve` with them
-  test                 the whole test suite: fmt, clippy, unit and integration tests, guest SDK tests
+  test                 the whole test suite: fmt, clippy, unit and integration tests, guest SDK tests,
+                       then every fuzz target for $WASMGR_FUZZ_SECONDS seconds (default 20; 0 skips)
   guests               build the example modules and stage them in target/modules
   bench [ARGS...]      build the bench guests, the example modules and the daemon (release), then
-                       run every benchmark and print the table (options: 'cargo xtask bench --help')";
+                       run every benchmark and print the table (options: 'cargo xtask bench --help')
+  fuzz [ARGS...]       run the fuzz targets ('cargo xtask fuzz --help'): all of them for 60 s each by
+                       default, crashes saved in fuzz/artifacts/; --reproduce TARGET FILE runs one input";
+
+/// How long `cargo xtask test` fuzzes each target, unless `$WASMGR_FUZZ_SECONDS` says otherwise.
+/// The targets run two at a time on CI's two cores, so five take three rounds: about a minute.
+const CI_FUZZ_SECONDS: &str = "20";
 
 /// Guest workspaces, built for wasm32-wasip2.
 const GUEST_WORKSPACES: &[&str] = &["modules", "tests/guests", "bench/guests"];
@@ -26,6 +34,7 @@ fn main() {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("guests") => {
             stage_modules().map(|dir| println!("modules staged in {}", dir.display()))
         }
@@ -126,6 +135,25 @@ fn run(serve_args: &[String]) -> Result<()> {
     c.args(["build", "-p", "wasmgr"]);
     status(c)?;
     let bin = root().join("target/debug/wasmgr");
+    // The example modules are ours: approve what each one requests, pinned to the digest just
+    // built (a stranger's module would get `wasmgr module caps` and `module grant` instead).
+    let grants = root().join("target/modules-grants.toml");
+    let out = Command::new(&bin)
+        .args(["grants", "requested"])
+        .arg(&modules)
+        .output()
+        .context("run wasmgr grants requested")?;
+    if !out.status.success() {
+        bail!(
+            "wasmgr grants requested failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::fs::write(&grants, &out.stdout)?;
+    eprintln!(
+        "xtask: the example modules get what their manifests request ({})",
+        grants.display()
+    );
     eprintln!(
         "xtask: starting the daemon; in another terminal try:\n  ./target/debug/wasmgr --help\n  ./target/debug/wasmgr hello\n  ./target/debug/wasmgr antigravity ls objects --format yaml\n"
     );
@@ -133,6 +161,8 @@ fn run(serve_args: &[String]) -> Result<()> {
     c.arg("serve")
         .arg("--modules")
         .arg(&modules)
+        .arg("--grants")
+        .arg(&grants)
         .args(serve_args);
     status(c)
 }
@@ -204,5 +234,32 @@ fn test() -> Result<()> {
     status(c)?;
     let mut c = cargo();
     c.args(["test", "--workspace"]);
+    status(c)?;
+    let seconds = std::env::var("WASMGR_FUZZ_SECONDS").unwrap_or_else(|_| CI_FUZZ_SECONDS.into());
+    if seconds.trim() == "0" {
+        eprintln!("xtask: WASMGR_FUZZ_SECONDS=0: not fuzzing");
+        return Ok(());
+    }
+    // `cargo test --workspace` has just built the driver (the fuzz crate's integration test
+    // needs it).
+    run_fuzz_driver(&["--seconds".into(), seconds])
+}
+
+/// Build the fuzz driver as `cargo test --workspace` builds it, and run it with `args`.
+///
+/// The tests' build, not `cargo build -p wasmgr-fuzz`: the workspace's dev-dependencies turn
+/// on features of dependencies wasmtime shares, and a build without them would compile
+/// wasmtime a second time.
+fn fuzz(args: &[String]) -> Result<()> {
+    ensure_wasm_target()?;
+    let mut c = cargo();
+    c.args(["test", "--workspace", "--no-run"]);
+    status(c)?;
+    run_fuzz_driver(args)
+}
+
+fn run_fuzz_driver(args: &[String]) -> Result<()> {
+    let mut c = Command::new(root().join("target/debug/wasmgr-fuzz"));
+    c.current_dir(root()).args(args);
     status(c)
 }

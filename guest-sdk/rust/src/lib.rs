@@ -86,6 +86,28 @@
 //! `serve()` loop of a Python module. [`MgrModule::remote_methods`] and
 //! [`MgrModule::handle_remote`] serve the methods other modules call with [`remote::call`].
 //!
+//! # Capabilities
+//!
+//! A module can do nothing outside itself until an operator grants it: reading cluster
+//! data, its store, health checks, cluster commands, remote calls. [`manifest!`] puts the
+//! module's requests inside the component, so they travel with it:
+//!
+//! ```no_run
+//! wasmgr_guest::manifest!(
+//!     r#"
+//! description = "Greets the cluster"
+//! [requests]
+//! get = ["osd_map"]
+//! store = true
+//! "#
+//! );
+//! ```
+//!
+//! A call the module was not granted fails with [`ErrorCode::AccessDenied`] (`EACCES`), whose
+//! message names the grant that would allow it. To find what a module uses, run it in the
+//! daemon's learning mode and ask for a proposal: `wasmgr module learn NAME`, exercise it,
+//! then `wasmgr module caps NAME --propose`.
+//!
 //! # Panics
 //!
 //! A panic in a handler is a bug, not an error reply: its message goes to the module's log
@@ -145,3 +167,29 @@ pub use crate::module::{Commands, MgrModule};
 pub use crate::options::{FromOptionValue, ModuleOption};
 pub use crate::response::{ErrorResponse, Format, HandleCommandResult, IntoCommandResult};
 pub use wasmgr_guest_macros::commands;
+
+/// Embed the module's manifest (TOML: `description`, `[requests]`, `[optional]`, `[limits]`)
+/// in the component as its `wasmgr-manifest` custom section. Use it once per module. A
+/// `<name>.toml` file beside the component, if there is one, takes its place.
+#[macro_export]
+macro_rules! manifest {
+    ($text:expr) => {
+        const _: () = {
+            const TEXT: &str = $text;
+            const LEN: usize = TEXT.len();
+            #[used]
+            #[allow(unsafe_code, reason = "a custom section holds only these bytes")]
+            #[unsafe(link_section = "wasmgr-manifest")]
+            static MANIFEST: [u8; LEN] = {
+                let bytes = TEXT.as_bytes();
+                let mut out = [0u8; LEN];
+                let mut i = 0;
+                while i < LEN {
+                    out[i] = bytes[i];
+                    i += 1;
+                }
+                out
+            };
+        };
+    };
+}

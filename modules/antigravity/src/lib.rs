@@ -20,6 +20,14 @@ use wasmgr_guest::{
     ErrorResponse, HandleCommandResult, MgrModule, ModuleOption, config, errno, log, store,
 };
 
+wasmgr_guest::manifest!(
+    r#"
+description = "Keeps objects and their wormholes in the module store"
+[requests]
+store = true
+"#
+);
+
 const OBJECT: &str = "object/";
 const WORMHOLES: &str = "wormholes/";
 const BLACKHOLE: &str = "blackhole/";

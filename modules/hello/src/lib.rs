@@ -8,6 +8,14 @@ use wasmgr_guest::{
     ErrorResponse, HandleCommandResult, MgrModule, ModuleOption, config, errno, log, store,
 };
 
+wasmgr_guest::manifest!(
+    r#"
+description = "Greets someone, and counts the greetings"
+[requests]
+store = true
+"#
+);
+
 /// The store key of the greeting counter: a decimal integer.
 const GREETINGS: &str = "greetings";
 

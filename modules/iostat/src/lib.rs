@@ -10,6 +10,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wasmgr_guest::{ErrorResponse, Format, HandleCommandResult, MgrModule, cluster};
 
+wasmgr_guest::manifest!(
+    r#"
+description = "Shows the cluster's I/O rates"
+[requests]
+get = ["io_rate", "pg_summary"]
+"#
+);
+
 #[derive(Default)]
 struct Iostat;
 

@@ -13,6 +13,17 @@ use wasmgr_guest::health::{self, HealthCheck};
 use wasmgr_guest::log::{self, ClogPriority};
 use wasmgr_guest::{ErrorResponse, MgrModule, NotifyKind, cluster};
 
+wasmgr_guest::manifest!(
+    r#"
+description = "Raises a health warning while OSDs are down"
+[requests]
+get = ["osd_map"]
+health = true
+cluster_log = true
+tick = true
+"#
+);
+
 /// The code of the module's health check.
 const OSD_DOWN: &str = "OSDWATCH_OSD_DOWN";
 

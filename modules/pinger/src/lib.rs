@@ -13,6 +13,17 @@ use serde_json::{Value, json};
 use wasmgr_guest::remote::{self, RemoteError};
 use wasmgr_guest::{ErrorResponse, HandleCommandResult, MgrModule, log, store};
 
+wasmgr_guest::manifest!(
+    r#"
+description = "Calls other modules' remote methods"
+[requests]
+store = true
+tick = true
+remote = ["*"]
+expose = ["ticks"]
+"#
+);
+
 /// The store key of the tick count: a decimal integer.
 const TICKS: &str = "ticks";
 

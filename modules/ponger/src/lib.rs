@@ -13,6 +13,15 @@ use serde_json::{Value, json};
 use wasmgr_guest::remote::{self, RemoteError};
 use wasmgr_guest::{ErrorResponse, MgrModule};
 
+wasmgr_guest::manifest!(
+    r#"
+description = "Answers remote calls"
+[requests]
+remote = ["*"]
+expose = ["ping", "fail", "relay"]
+"#
+);
+
 #[derive(Default)]
 struct Ponger {
     served: u64,

@@ -21,6 +21,16 @@ use wasmgr_guest::{
     log, store,
 };
 
+wasmgr_guest::manifest!(
+    r#"
+description = "Creates pools through the cluster"
+[requests]
+get = ["osd_map"]
+store = true
+send_command = ["osd pool create"]
+"#
+);
+
 /// The store key of the last reply, as JSON ([`LastReply`]).
 const LAST: &str = "last";
 /// The tag prefix of this module's `osd pool create` commands: `create/<pool>`.

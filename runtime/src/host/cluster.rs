@@ -3,6 +3,7 @@
 use super::{ModuleCtx, error};
 use crate::bindings::wasmgr::mgr::cluster::Host;
 use crate::bindings::{ErrorCode, GuestError};
+use crate::caps::{Cap, Pattern, ReadCall};
 use crate::cluster::SourceError;
 
 /// Bytes of a name a module passes (a data name, host, daemon or counter path). None of the
@@ -35,15 +36,19 @@ fn guest(e: SourceError) -> GuestError {
 impl Host for ModuleCtx {
     fn get(&mut self, data_name: String) -> Result<String, GuestError> {
         bounded("cluster data name", &data_name)?;
+        self.env
+            .allow(Cap::Get(Pattern::Exact(data_name.clone())))?;
         self.env.cluster.get(&data_name).map_err(guest)
     }
 
     fn get_server(&mut self, hostname: String) -> Result<String, GuestError> {
         bounded("host", &hostname)?;
+        self.env.allow(Cap::Read(ReadCall::Servers))?;
         self.env.cluster.get_server(&hostname).map_err(guest)
     }
 
     fn list_servers(&mut self) -> Result<String, GuestError> {
+        self.env.allow(Cap::Read(ReadCall::Servers))?;
         self.env.cluster.list_servers().map_err(guest)
     }
 
@@ -54,6 +59,7 @@ impl Host for ModuleCtx {
     ) -> Result<Option<String>, GuestError> {
         bounded("daemon", &svc_type)?;
         bounded("daemon", &svc_id)?;
+        self.env.allow(Cap::Read(ReadCall::Metadata))?;
         self.env
             .cluster
             .get_metadata(&svc_type, &svc_id)
@@ -67,6 +73,7 @@ impl Host for ModuleCtx {
     ) -> Result<Option<String>, GuestError> {
         bounded("daemon", &svc_type)?;
         bounded("daemon", &svc_id)?;
+        self.env.allow(Cap::Read(ReadCall::Metadata))?;
         self.env
             .cluster
             .get_daemon_status(&svc_type, &svc_id)
@@ -76,6 +83,7 @@ impl Host for ModuleCtx {
     fn get_perf_schema(&mut self, svc_type: String, svc_id: String) -> Result<String, GuestError> {
         bounded("daemon", &svc_type)?;
         bounded("daemon", &svc_id)?;
+        self.env.allow(Cap::Read(ReadCall::Perf))?;
         self.env
             .cluster
             .get_perf_schema(&svc_type, &svc_id)
@@ -91,6 +99,7 @@ impl Host for ModuleCtx {
         bounded("daemon", &svc_type)?;
         bounded("daemon", &svc_id)?;
         bounded("counter", &path)?;
+        self.env.allow(Cap::Read(ReadCall::Perf))?;
         self.env
             .cluster
             .get_counter(&svc_type, &svc_id, &path)
@@ -106,6 +115,7 @@ impl Host for ModuleCtx {
         bounded("daemon", &svc_type)?;
         bounded("daemon", &svc_id)?;
         bounded("counter", &path)?;
+        self.env.allow(Cap::Read(ReadCall::Perf))?;
         self.env
             .cluster
             .get_latest(&svc_type, &svc_id, &path)
@@ -118,6 +128,7 @@ impl Host for ModuleCtx {
 
     fn get_ceph_option(&mut self, key: String) -> Result<String, GuestError> {
         bounded("Ceph option", &key)?;
+        self.env.allow(Cap::Read(ReadCall::CephOption))?;
         self.env.cluster.ceph_option(&key).map_err(guest)
     }
 

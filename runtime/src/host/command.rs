@@ -125,8 +125,9 @@ fn execute(
     }
 }
 
-/// Checks a command before it is sent: a known daemon type, and JSON with a string `prefix`.
-fn check(svc_type: &str, svc_id: &str, command: &str) -> Result<(), GuestError> {
+/// Checks a command before it is sent: a known daemon type, JSON with a string `prefix`, and
+/// a grant for that prefix.
+fn check(ctx: &ModuleCtx, svc_type: &str, svc_id: &str, command: &str) -> Result<(), GuestError> {
     if !matches!(svc_type, "mon" | "osd" | "mgr") {
         return Err(error(
             ErrorCode::Invalid,
@@ -148,16 +149,16 @@ fn check(svc_type: &str, svc_id: &str, command: &str) -> Result<(), GuestError> 
             format!("the command is not JSON ({e}); send an object with a \"prefix\""),
         )
     })?;
-    if !parsed
-        .get("prefix")
-        .is_some_and(serde_json::Value::is_string)
-    {
+    let Some(prefix) = parsed.get("prefix").and_then(serde_json::Value::as_str) else {
         return Err(error(
             ErrorCode::Invalid,
             "the command has no \"prefix\": send an object such as {\"prefix\": \"osd pool ls\"}",
         ));
-    }
-    Ok(())
+    };
+    ctx.env
+        .allow(crate::caps::Cap::Command(crate::caps::Pattern::Exact(
+            prefix.to_owned(),
+        )))
 }
 
 impl Host for ModuleCtx {
@@ -169,7 +170,7 @@ impl Host for ModuleCtx {
         inbuf: String,
         tag: String,
     ) -> Result<(), GuestError> {
-        check(&svc_type, &svc_id, &command)?;
+        check(self, &svc_type, &svc_id, &command)?;
         if tag.is_empty() || tag.len() > limits::COMMAND_TAG_BYTES {
             return Err(error(
                 ErrorCode::Invalid,
@@ -211,7 +212,7 @@ impl Host for ModuleCtx {
         inbuf: String,
         timeout_ms: u32,
     ) -> Result<Reply, GuestError> {
-        check(&svc_type, &svc_id, &command)?;
+        check(self, &svc_type, &svc_id, &command)?;
         let by_timeout = Instant::now() + Duration::from_millis(u64::from(timeout_ms));
         let until = self.deadline.map_or(by_timeout, |d| d.min(by_timeout));
         let (tx, rx) = sync_channel(1);

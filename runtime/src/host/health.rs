@@ -99,6 +99,7 @@ fn checked(mut checks: Vec<HealthCheck>) -> Result<Vec<HealthCheck>, GuestError>
 
 impl Host for ModuleCtx {
     fn set_health_checks(&mut self, checks: Vec<HealthCheck>) -> Result<(), GuestError> {
+        self.env.allow(crate::caps::Cap::Health)?;
         self.env
             .set_health(checked(checks)?)
             .map_err(|taken| error(ErrorCode::Exists, taken.to_string()))

@@ -19,6 +19,7 @@ impl Host for ModuleCtx {
         priority: ClogPriority,
         message: String,
     ) -> Result<(), GuestError> {
+        self.env.allow(crate::caps::Cap::ClusterLog)?;
         if channel.is_empty()
             || channel.len() > CHANNEL_BYTES
             || !crate::sanitize::is_plain_word(&channel)

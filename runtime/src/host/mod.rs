@@ -44,20 +44,24 @@ pub struct ModuleCtx {
     pub(crate) wait_expired: bool,
     /// Whether the instance exports `ticker` (so a tick period may be set).
     pub(crate) has_ticker: bool,
+    /// The most WASI handles the instance may hold.
+    pub(crate) resource_limit: usize,
 }
 
 impl ModuleCtx {
     pub(crate) fn new(env: Arc<ModuleEnv>) -> Self {
         let memory_limit = env.limits.memory_bytes;
         let env_for_limiter = env.clone();
-        let wasi = WasiCtxBuilder::new()
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .max_random_size(crate::limits::RANDOM_BYTES)
-            .build();
+        let wasi = wasi_ctx(&env);
         let mut table = ResourceTable::new();
-        table.set_max_capacity(crate::limits::RESOURCES_PER_INSTANCE);
+        // Each open file or socket is one of the daemon's file descriptors.
+        let caps = env.caps();
+        let resource_limit = if caps.files().next().is_some() || caps.has_net() {
+            crate::limits::RESOURCES_WITH_IO
+        } else {
+            crate::limits::RESOURCES_PER_INSTANCE
+        };
+        table.set_max_capacity(resource_limit);
         ModuleCtx {
             env,
             wasi,
@@ -72,6 +76,7 @@ impl ModuleCtx {
             deadline: None,
             wait_expired: false,
             has_ticker: false,
+            resource_limit,
         }
     }
 
@@ -82,6 +87,46 @@ impl ModuleCtx {
         store.set_hostcall_fuel(crate::limits::HOSTCALL_BYTES);
         store
     }
+}
+
+/// The WASI context of one instance: nothing the module was not granted. No environment, no
+/// arguments, an empty stdin, stdout and stderr into its log; its granted directories and
+/// socket addresses only; no name lookups.
+fn wasi_ctx(env: &Arc<ModuleEnv>) -> WasiCtx {
+    let caps = env.caps();
+    let mut b = WasiCtxBuilder::new();
+    b.stdout(wasi::LogStream::new(
+        env.clone(),
+        crate::bindings::Level::Info,
+    ))
+    .stderr(wasi::LogStream::new(
+        env.clone(),
+        crate::bindings::Level::Warning,
+    ))
+    .allow_ip_name_lookup(false)
+    .max_random_size(crate::limits::RANDOM_BYTES);
+    for (host, guest, write) in caps.files() {
+        let perms = if write {
+            wasmtime_wasi::FsPerms::ReadWrite
+        } else {
+            wasmtime_wasi::FsPerms::ReadOnly
+        };
+        if let Err(e) = b.preopened_dir(host, guest, perms) {
+            // The grant stands; the module sees no such directory until the host has it.
+            tracing::warn!(module = %env.name, host, guest, "cannot open the granted directory: {e:#}");
+        }
+    }
+    // Sockets are on for every module so that every attempt reaches the address check, which
+    // allows only granted addresses and counts each attempt in the ledger; a module without
+    // a `net:` grant can make a socket and reach nobody.
+    let checked = env.clone();
+    b.allow_tcp(true)
+        .allow_udp(true)
+        .socket_addr_check(move |addr, usage| {
+            let ok = wasi::socket_allowed(&checked, addr, usage);
+            Box::pin(async move { ok })
+        });
+    b.build()
 }
 
 impl WasiView for ModuleCtx {

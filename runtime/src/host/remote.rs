@@ -23,6 +23,14 @@ impl Host for ModuleCtx {
                 limits::NAME_BYTES
             )));
         }
+        let access =
+            crate::caps::Cap::Remote(crate::caps::Pattern::Exact(format!("{module}.{method}")));
+        if let Err(denied) = self.env.allow(access) {
+            return Err(RemoteError::Failed(format!(
+                "access denied: {}",
+                denied.message
+            )));
+        }
         if serde_json::from_str::<serde::de::IgnoredAny>(&args_json).is_err() {
             return Err(RemoteError::Failed(
                 "the arguments are not JSON: pass them as a JSON array, e.g. [1, \"x\"]".into(),

@@ -8,6 +8,9 @@ use crate::limits;
 
 impl Host for ModuleCtx {
     fn set_tick_period(&mut self, period_ms: Option<u32>) -> Result<(), GuestError> {
+        if period_ms.is_some() {
+            self.env.allow(crate::caps::Cap::Tick)?;
+        }
         if !self.has_ticker {
             return Err(error(
                 ErrorCode::NotSupported,

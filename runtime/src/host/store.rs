@@ -33,6 +33,7 @@ impl ModuleCtx {
     }
 
     fn check_key(&self, key: &str) -> Result<(), GuestError> {
+        self.env.allow(crate::caps::Cap::Store)?;
         if key.is_empty() || key.len() > KEY_BYTES {
             return Err(error(
                 ErrorCode::Invalid,
@@ -83,6 +84,7 @@ impl Host for ModuleCtx {
     }
 
     fn get_prefix(&mut self, prefix: String) -> Result<Vec<(String, String)>, GuestError> {
+        self.env.allow(crate::caps::Cap::Store)?;
         if prefix.len() > KEY_BYTES {
             return Err(error(
                 ErrorCode::Invalid,

@@ -18,6 +18,16 @@ pub enum Space {
     /// Which module first served each command prefix, keyed by prefix: that module keeps it
     /// against newcomers, whatever order modules load in.
     Claims,
+    /// Capability grants, keyed `<module>\t<digest>\t<capability>`: who granted it, when.
+    Grants,
+    /// The audit ledger's events, keyed by time (`<microseconds, 20 digits>-<sequence>`).
+    Events,
+    /// Use and denial counters, keyed `used|denied\t<module>\t<capability>`.
+    Tally,
+    /// Modules in learning mode, keyed by module name, valued by the digest it applies to.
+    Learning,
+    /// Named admin clients, keyed by name: role and token hash.
+    Clients,
 }
 
 /// A storage failure. The message says where the store lives, so the operator can look.

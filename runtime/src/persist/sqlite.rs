@@ -103,6 +103,11 @@ fn table(space: Space) -> &'static str {
         Space::Kv => "kv",
         Space::Modules => "modules",
         Space::Claims => "claims",
+        Space::Grants => "grants",
+        Space::Events => "events",
+        Space::Tally => "tally",
+        Space::Learning => "learning",
+        Space::Clients => "clients",
     }
 }
 
@@ -136,7 +141,9 @@ impl SqliteStore {
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
-        for t in ["config", "kv", "modules", "claims"] {
+        for t in [
+            "config", "kv", "modules", "claims", "grants", "events", "tally", "learning", "clients",
+        ] {
             conn.execute(
                 &format!("CREATE TABLE IF NOT EXISTS {t} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID"),
                 [],

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::HELLO_LINE;
+use super::{HELLO_LINE, assert_audited};
 use crate::harness::guests::{HELLO, ROGUE};
 use crate::harness::{Daemon, wasmgr};
 
@@ -49,6 +49,10 @@ fn a_read_only_client_cannot_fail_a_module_by_making_it_trap() {
         assert!(err.starts_with("Error EIO"), "attempt {attempt}: {err}");
     }
     assert_eq!(daemon.module_row("rogue")["state"], "running");
+    // Each trap is a fault in the ledger all the same.
+    let faults = daemon.audit("fault", "rogue");
+    assert_eq!(faults.len(), 10, "{faults:#?}");
+    assert_audited(&daemon, "fault", "rogue", "unreachable");
     assert_eq!(daemon.ok(&["rogue", "echo", "0", "ok"]), "ok\n");
     super::assert_hello_answers_daemon(&daemon);
 }

@@ -6,7 +6,7 @@ use std::fs;
 
 use serde_json::json;
 
-use super::{assert_hello_answers_daemon, reason};
+use super::{assert_audited, assert_hello_answers_daemon, reason};
 use crate::harness::guests::{HELLO, ROGUE};
 use crate::harness::{Daemon, DaemonOptions, Modules};
 
@@ -54,6 +54,12 @@ fn a_component_file_over_the_size_limit_is_refused_without_being_read() {
     assert!(err.contains("over the limit of 67108864 bytes"), "{err}");
     let row = daemon.module_row("big");
     assert!(reason(&row).contains("100000000 bytes"), "{row}");
+    assert_audited(
+        &daemon,
+        "refused",
+        "big",
+        "over the limit of 67108864 bytes",
+    );
     assert!(daemon.rss_bytes() < before + 16 * MIB);
     assert_hello_answers_daemon(&daemon);
 }

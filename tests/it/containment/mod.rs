@@ -4,7 +4,8 @@
 //! declarations and behaviour a script sets (see `tests/guests/rogue`).
 //!
 //! Every test checks that the attacker gets a clear error, that the daemon answers, and that
-//! `hello` keeps answering.
+//! `hello` keeps answering; where the attempt is a trap or a refused load, that the audit
+//! ledger has it (`fault`, `refused`). See also `hostile`, the attempts to leave the sandbox.
 
 mod admin;
 mod declarations;
@@ -33,7 +34,8 @@ fn reason(row: &Value) -> &str {
         .unwrap_or_else(|| panic!("a failed module without a reason: {row}"))
 }
 
-/// Assert that `module` failed to load with a reason containing `words`.
+/// Assert that `module` failed to load with a reason containing `words`, and that the audit
+/// ledger has the refusal.
 #[track_caller]
 fn assert_failed_naming(host: &Host, module: &str, words: &str) {
     let row = host.module_row(module);
@@ -41,6 +43,25 @@ fn assert_failed_naming(host: &Host, module: &str, words: &str) {
     assert!(
         reason.contains(words),
         "{module} failed for another reason than {words:?}: {reason}"
+    );
+    let refused = host.audit("refused", module);
+    assert!(
+        refused
+            .iter()
+            .any(|e| e["detail"].as_str().is_some_and(|d| d.contains(words))),
+        "no refused event of {module} naming {words:?}: {refused:#?}"
+    );
+}
+
+/// The audit ledger has a `kind` event about `module` whose detail contains `words`.
+#[track_caller]
+fn assert_audited(daemon: &Daemon, kind: &str, module: &str, words: &str) {
+    let events = daemon.audit(kind, module);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["detail"].as_str().is_some_and(|d| d.contains(words))),
+        "no {kind} event of {module} saying {words:?}: {events:#?}"
     );
 }
 

@@ -5,7 +5,9 @@
 
 use serde_json::{Value, json};
 
-use super::{assert_failed_naming, assert_hello_answers, assert_hello_answers_daemon, reason};
+use super::{
+    assert_audited, assert_failed_naming, assert_hello_answers, assert_hello_answers_daemon, reason,
+};
 use crate::harness::guests::{ANTIGRAVITY, HELLO, ROGUE};
 use crate::harness::{Daemon, DaemonOptions, Host, Modules};
 
@@ -60,6 +62,27 @@ fn a_module_cannot_take_another_modules_command() {
 }
 
 #[test]
+fn a_module_cannot_take_the_capability_commands() {
+    for prefix in ["module grant", "module caps", "audit"] {
+        assert_cannot_take(prefix);
+    }
+}
+
+#[test]
+fn a_module_named_audit_cannot_take_the_audit_command() {
+    let host = Host::with(Modules::new(&[HELLO]).named(ROGUE, "audit"));
+    assert_failed_naming(&host, "audit", "reserved");
+    let err = host.fails(&["module", "enable", "audit"], 22);
+    assert!(err.contains("the name 'audit' is reserved"), "{err}");
+    // The host's audit command is still the host's.
+    let reply = host.request(&["audit", "--kind", "refused"], Some("json"), "");
+    assert_eq!(reply.retval, 0, "{reply:#?}");
+    let events: Value = serde_json::from_str(&reply.stdout).unwrap();
+    assert!(events.is_array(), "{events}");
+    assert_hello_answers(&host);
+}
+
+#[test]
 fn a_module_named_after_the_hosts_own_words_is_refused() {
     let mut daemon = Daemon::with(
         Modules::new(&[HELLO])
@@ -79,6 +102,7 @@ fn a_module_named_after_the_hosts_own_words_is_refused() {
         assert_ne!(out.code, 0, "{name} was enabled: {out:#?}");
         let row = daemon.module_row(name);
         assert!(reason(&row).contains("reserved"), "{row}");
+        assert_audited(&daemon, "refused", name, "reserved");
     }
     // The daemon's own commands all still work.
     daemon.ok(&["module", "ls"]);
@@ -111,6 +135,7 @@ fn at_start_up_a_command_stays_its_owners_whichever_module_loads_first() {
         let row = daemon.module_row(name);
         let reason = reason(&row);
         assert!(reason.contains("hello"), "{name}: {reason}");
+        assert_audited(&daemon, "refused", name, reason);
     }
 }
 
@@ -129,6 +154,7 @@ fn a_module_cannot_declare_a_command_under_another_modules_name() {
     assert!(err.contains(UNDER_ANTIGRAVITY), "{err}");
     let row = daemon.module_row("rogue");
     assert!(reason(&row).contains(UNDER_ANTIGRAVITY), "{row}");
+    assert_audited(&daemon, "refused", "rogue", UNDER_ANTIGRAVITY);
 
     let help = daemon.ok(&["antigravity", "--help"]);
     assert!(

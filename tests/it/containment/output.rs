@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{assert_hello_answers_daemon, json_of, reason};
+use super::{assert_audited, assert_hello_answers_daemon, json_of, reason};
 use crate::harness::guests::{HELLO, ROGUE};
 use crate::harness::{Daemon, Out, wait_until, wasmgr};
 
@@ -122,6 +122,16 @@ fn a_huge_version_fails_the_module_and_module_ls_stays_small() {
         "a reason of {} bytes",
         reason.len()
     );
+    // The ledger keeps the refusal, as short as the reason.
+    assert_audited(&daemon, "refused", "rogue", "version");
+    for event in daemon.audit("refused", "rogue") {
+        let detail = event["detail"].as_str().unwrap();
+        assert!(
+            detail.len() < 64 << 10,
+            "an event of {} bytes",
+            detail.len()
+        );
+    }
     assert_hello_answers_daemon(&daemon);
 }
 
@@ -186,6 +196,14 @@ fn a_host_error_trap_reaches_client_and_log_as_one_escaped_line() {
         "the daemon log holds a backtrace:\n{log}"
     );
     assert!(!log.contains(ESC), "the daemon log has a raw ESC:\n{log:?}");
+    // The ledger's fault is the same one line.
+    let faults = daemon.audit("fault", "rogue");
+    assert_eq!(faults.len(), 1, "{faults:#?}");
+    let detail = faults[0]["detail"].as_str().unwrap();
+    assert!(
+        !detail.contains('\n') && !detail.to_lowercase().contains("backtrace"),
+        "{detail}"
+    );
     assert_hello_answers_daemon(&daemon);
 }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{assert_hello_answers_daemon, reason};
+use super::{assert_audited, assert_hello_answers_daemon, reason};
 use crate::harness::guests::{HELLO, ROGUE};
 use crate::harness::{Daemon, DaemonOptions, Modules, wait_until};
 
@@ -42,6 +42,12 @@ fn a_command_sleeping_in_wasi_hits_its_deadline_while_other_modules_keep_answeri
     );
     let err = out.fails(110);
     assert!(err.contains("exceeded its deadline of 1000 ms"), "{err}");
+    assert_audited(
+        &daemon,
+        "fault",
+        "rogue",
+        "exceeded its deadline of 1000 ms",
+    );
     // A fresh instance answers at once.
     let started = Instant::now();
     assert_eq!(daemon.ok(&["rogue", "echo", "0", "ok"]), "ok\n");
@@ -99,6 +105,12 @@ fn a_module_sleeping_in_describe_does_not_hold_up_the_daemons_start() {
     assert!(
         reason.contains("describe exceeded its deadline of 10000 ms"),
         "{reason}"
+    );
+    assert_audited(
+        &daemon,
+        "refused",
+        "slow",
+        "describe exceeded its deadline of 10000 ms",
     );
     assert_hello_answers_daemon(&daemon);
 }

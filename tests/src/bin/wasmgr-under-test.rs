@@ -3,5 +3,5 @@
 //! crate's own in the shared target directory.)
 
 fn main() {
-    std::process::exit(wasmgr::main(std::env::args().skip(1).collect()));
+    std::process::exit(wasmgr::main_os(std::env::args_os().skip(1)));
 }

@@ -14,6 +14,14 @@
 use wasmgr_guest::__private::{self, CommandResult, Guest, RemoteTargetGuest, TickerGuest};
 use wasmgr_guest::{Commands, MgrModule, ModuleInfo, NotifyKind, cluster, store};
 
+wasmgr_guest::manifest!(
+    r#"
+[requests]
+store = true
+expose = ["*"]
+"#
+);
+
 /// The store key holding the module's name.
 const NAME_KEY: &str = "name";
 

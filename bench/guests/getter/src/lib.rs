@@ -7,6 +7,13 @@
 
 use wasmgr_guest::{ErrorResponse, HandleCommandResult, MgrModule, cluster};
 
+wasmgr_guest::manifest!(
+    r#"
+[requests]
+get = ["*"]
+"#
+);
+
 #[derive(Default)]
 struct Getter;
 

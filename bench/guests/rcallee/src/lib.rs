@@ -3,6 +3,13 @@
 use serde_json::Value;
 use wasmgr_guest::MgrModule;
 
+wasmgr_guest::manifest!(
+    r#"
+[requests]
+expose = ["ping"]
+"#
+);
+
 #[derive(Default)]
 struct Rcallee;
 

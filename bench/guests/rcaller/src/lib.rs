@@ -5,6 +5,13 @@
 use wasmgr_guest::remote;
 use wasmgr_guest::{ErrorResponse, HandleCommandResult, MgrModule};
 
+wasmgr_guest::manifest!(
+    r#"
+[requests]
+remote = ["rcallee.*"]
+"#
+);
+
 #[derive(Default)]
 struct Rcaller;
 

@@ -9,6 +9,13 @@ mod render;
 use wasmgr_guest::errno::EINVAL;
 use wasmgr_guest::{ErrorResponse, HandleCommandResult, MgrModule, cluster};
 
+wasmgr_guest::manifest!(
+    r#"
+[requests]
+get = ["*"]
+"#
+);
+
 #[derive(Default)]
 struct Scrape;
 

@@ -11,6 +11,15 @@ use wasmgr_guest::{
     config, errno, store,
 };
 
+wasmgr_guest::manifest!(
+    r#"
+[requests]
+get = ["*"]
+store = true
+health = true
+"#
+);
+
 #[derive(Default)]
 struct Kvprobe;
 

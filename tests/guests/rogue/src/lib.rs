@@ -23,6 +23,14 @@ use crate::bindings::wasmgr::mgr::log::{self, Level};
 use crate::bindings::wasmgr::mgr::store;
 use crate::script::{Loaded, Script};
 
+/// The manifest, as the SDK's `manifest!` writes it: a stranger's module can carry one too.
+#[used]
+#[allow(unsafe_code, reason = "a custom section holds only these bytes")]
+#[unsafe(link_section = "wasmgr-manifest")]
+static MANIFEST: [u8; MANIFEST_TEXT.len()] = *MANIFEST_TEXT;
+
+const MANIFEST_TEXT: &[u8; 187] = b"\n[requests]\nget = [\"*\"]\nread = [\"servers\", \"metadata\", \"perf\", \"ceph-option\"]\nstore = true\nhealth = true\ncluster_log = true\ntick = true\nsend_command = [\"*\"]\nremote = [\"*\"]\nexpose = [\"*\"]\n";
+
 #[allow(unsafe_code, reason = "generated ABI glue")]
 mod bindings {
     wit_bindgen::generate!({

@@ -1,7 +1,7 @@
-//! Test guest: a command and a notify that never return, for the fuel and deadline limits and
-//! for keeping a worker busy.
+//! Test guest: commands and a notify that never return, for the fuel and deadline limits and
+//! for keeping a worker busy: one spins in guest code, one calls the host over and over.
 
-use wasmgr_guest::{HandleCommandResult, MgrModule, NotifyKind};
+use wasmgr_guest::{HandleCommandResult, MgrModule, NotifyKind, cluster};
 
 #[derive(Default)]
 struct Spin;
@@ -31,6 +31,14 @@ impl Spin {
     #[read("spin forever")]
     fn forever(&mut self) -> HandleCommandResult {
         spin()
+    }
+
+    /// Call the host forever (a call that needs no grant)
+    #[read("spin hostcalls")]
+    fn hostcalls(&mut self) -> HandleCommandResult {
+        loop {
+            std::hint::black_box(cluster::get_mgr_id());
+        }
     }
 
     /// Answer at once

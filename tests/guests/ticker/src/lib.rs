@@ -10,6 +10,14 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::json;
 use wasmgr_guest::{ErrorResponse, HandleCommandResult, MgrModule, schedule};
 
+wasmgr_guest::manifest!(
+    r#"
+[requests]
+tick = true
+expose = ["crash"]
+"#
+);
+
 #[derive(Default)]
 struct Ticker {
     spin: Duration,
