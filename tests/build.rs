@@ -52,6 +52,7 @@ const WORKSPACES: &[(&str, &[&str])] = &[
             "counter",
             "prober",
             "stackbomb",
+            "intruder",
         ],
     ),
 ];

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -216,10 +216,60 @@ impl Drop for InFlight {
     }
 }
 
+/// Permissions of a data directory (and its `log` directory) the daemon creates. The database
+/// there holds config-keys (secrets among them), every module's store and the ledger: other
+/// local users may not enter. The group may, as it may read `readonly.json`.
+const DATA_DIR_MODE: u32 = 0o750;
+
+/// Creates the data directory `dir` with [`DATA_DIR_MODE`] if it does not exist. An existing
+/// one is the operator's choice (it could be `/tmp`): it is not changed, but one that other
+/// users can read or write gets a warning saying what to do.
+fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    let cannot =
+        |e: std::io::Error| anyhow::anyhow!("cannot create data directory {}: {e}", dir.display());
+    match std::fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => anyhow::bail!(
+            "data directory {} is not a directory; point --data at a directory",
+            dir.display()
+        ),
+        Ok(meta) => {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o007 != 0 {
+                tracing::warn!(
+                    "data directory {} is {mode:o}: other local users can reach what the daemon \
+                     keeps there; if the directory is the daemon's own, run `chmod o-rwx {}`, \
+                     else point --data at a directory of its own",
+                    dir.display(),
+                    dir.display()
+                );
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(DATA_DIR_MODE)
+                .create(dir)
+                .map_err(cannot)?;
+            // The umask may have taken bits off (a group that cannot enter): set them exactly.
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DATA_DIR_MODE))
+                .map_err(cannot)?;
+        }
+        Err(e) => return Err(cannot(e)),
+    }
+    // Module log files (0600 each) go in `log`; created here so that it gets the same mode.
+    let log = dir.join("log");
+    if !log.exists() {
+        std::fs::DirBuilder::new()
+            .mode(DATA_DIR_MODE)
+            .create(&log)
+            .map_err(|e| anyhow::anyhow!("cannot create log directory {}: {e}", log.display()))?;
+    }
+    Ok(())
+}
+
 fn run(args: Args) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.data).map_err(|e| {
-        anyhow::anyhow!("cannot create data directory {}: {e}", args.data.display())
-    })?;
+    prepare_data_dir(&args.data)?;
     // One daemon per data directory; the lock goes away with the process, even on kill -9.
     let lock = std::fs::File::create(args.data.join("daemon.lock"))?;
     if lock.try_lock().is_err() {

@@ -54,7 +54,7 @@ pub fn commands() -> Vec<CommandDecl> {
         cmd(
             "module grant",
             vec![arg("module", true), caps_arg()],
-            "Grant capabilities to a module, pinned to its component's digest",
+            "Grant capabilities to a module, pinned to its component's digest (with sha256:DIGEST among them: only if it is still the one reviewed)",
             Perm::Rw,
         ),
         cmd(
@@ -65,7 +65,7 @@ pub fn commands() -> Vec<CommandDecl> {
         ),
         cmd(
             "module learn",
-            vec![arg("module", true), flag("stop")],
+            vec![arg("module", true), flag("stop"), arg("digest", false)],
             "Run a module with every capability it requests allowed and recorded (--stop ends it)",
             Perm::Rw,
         ),
@@ -100,21 +100,34 @@ fn s<'a>(args: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     args.get(name).and_then(Value::as_str)
 }
 
-fn parse_caps(args: &Map<String, Value>) -> Result<Vec<Cap>, CommandReply> {
-    let list: Vec<&str> = match args.get("capability") {
+/// The capabilities of a grant or revoke, and the digest the operator reviewed if one of the
+/// words is `sha256:<hex>` (no capability starts so).
+fn parse_caps(args: &Map<String, Value>) -> Result<(Vec<Cap>, Option<&str>), CommandReply> {
+    let mut list: Vec<&str> = match args.get("capability") {
         Some(Value::Array(v)) => v.iter().filter_map(Value::as_str).collect(),
         Some(Value::String(one)) => vec![one.as_str()],
         _ => Vec::new(),
     };
+    let digests: Vec<&str> = list
+        .iter()
+        .copied()
+        .filter(|w| w.starts_with("sha256:"))
+        .collect();
+    list.retain(|w| !w.starts_with("sha256:"));
+    if digests.len() > 1 {
+        return Err(CommandReply::err(22, "name at most one sha256: digest"));
+    }
     if list.is_empty() {
         return Err(CommandReply::err(
             22,
             format!("name at least one capability: {}", caps::CAP_FORMS),
         ));
     }
-    list.iter()
+    let caps = list
+        .iter()
         .map(|c| c.parse::<Cap>().map_err(|e| CommandReply::err(22, e)))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((caps, digests.first().copied()))
 }
 
 /// Run command `prefix` for admin client `client`.
@@ -136,16 +149,16 @@ pub fn run(
     };
     match prefix {
         "module grant" => match parse_caps(args) {
-            Ok(caps) => noted(m.supervisor.grant(module, &caps, client)),
+            Ok((caps, reviewed)) => noted(m.supervisor.grant(module, &caps, client, reviewed)),
             Err(r) => r,
         },
         "module revoke" => match parse_caps(args) {
-            Ok(caps) => noted(m.supervisor.revoke(module, &caps, client)),
+            Ok((caps, _)) => noted(m.supervisor.revoke(module, &caps, client)),
             Err(r) => r,
         },
         "module learn" => {
             let on = args.get("stop").and_then(Value::as_bool) != Some(true);
-            noted(m.supervisor.learn(module, on, client).map(|()| {
+            noted(m.supervisor.learn(module, on, client, s(args, "digest")).map(|()| {
                 if on {
                     format!(
                         "{module} runs in learning mode: every capability it requests is allowed \
@@ -217,6 +230,7 @@ fn module_caps(m: &Manager, module: &str, propose: bool, fmt: Format) -> Command
             .iter()
             .filter(|(k, _, _)| *k == TallyKind::Used)
             .filter_map(|(_, c, _)| c.parse().ok())
+            .filter(|c: &Cap| !ledger::is_overflow(c))
             .collect();
         let grant = caps::propose(&used, requests);
         let command = caps::grant_command(module, &grant);
@@ -276,7 +290,7 @@ fn module_caps(m: &Manager, module: &str, propose: bool, fmt: Format) -> Command
             "no"
         });
     }
-    let learning_now = learning.as_deref() == Some(found.digest.as_str());
+    let learning_now = learning.is_some_and(|l| l.digest == found.digest);
     let stale_grants = grants.iter().filter(|g| g.digest != found.digest).count();
     let state = m
         .supervisor

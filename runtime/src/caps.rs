@@ -8,6 +8,7 @@
 //! read:metadata        get_metadata, get_daemon_status
 //! read:perf            get_perf_schema, get_counter, get_latest
 //! read:ceph-option     get_ceph_option
+//! read:cluster-log     the cluster log's entries (clog notifications)
 //! store                the module's own KV store (quota: [limits] kv_keys, kv_mib)
 //! health               raise health checks
 //! cluster-log          write to the cluster log
@@ -74,14 +75,17 @@ pub enum ReadCall {
     Perf,
     /// `get_ceph_option`.
     CephOption,
+    /// The cluster log's entries, delivered as `clog` notifications.
+    ClusterLog,
 }
 
 impl ReadCall {
-    const ALL: [(ReadCall, &'static str); 4] = [
+    const ALL: [(ReadCall, &'static str); 5] = [
         (ReadCall::Servers, "servers"),
         (ReadCall::Metadata, "metadata"),
         (ReadCall::Perf, "perf"),
         (ReadCall::CephOption, "ceph-option"),
+        (ReadCall::ClusterLog, "cluster-log"),
     ];
 
     fn name(self) -> &'static str {
@@ -168,7 +172,7 @@ impl fmt::Display for Cap {
 pub const CAP_BYTES: usize = 512;
 
 /// What every capability looks like, for error messages.
-pub const CAP_FORMS: &str = "get:NAME, read:servers|metadata|perf|ceph-option, store, health, \
+pub const CAP_FORMS: &str = "get:NAME, read:servers|metadata|perf|ceph-option|cluster-log, store, health, \
     cluster-log, tick, command:PREFIX, remote:MODULE.METHOD, expose:METHOD, \
     files:HOST_DIR=GUEST_DIR:ro|rw, net:IP:PORT (a trailing * matches a prefix)";
 
@@ -207,7 +211,9 @@ impl std::str::FromStr for Cap {
                     .iter()
                     .find(|(_, n)| *n == r)
                     .map(|(c, _)| Cap::Read(*c))
-                    .ok_or_else(|| bad("read: is one of servers, metadata, perf, ceph-option"))
+                    .ok_or_else(|| {
+                        bad("read: is one of servers, metadata, perf, ceph-option, cluster-log")
+                    })
             }
             "store" => plain(Cap::Store),
             "health" => plain(Cap::Health),
@@ -303,6 +309,29 @@ impl Cap {
                 },
             ) => host == h2 && guest == g2 && (*write || !*w2),
             (a, b) => a == b,
+        }
+    }
+
+    /// The length of the name an exact access carries (a data name, a command prefix,
+    /// `module.method`, a method), if it is one.
+    pub fn exact_len(&self) -> Option<usize> {
+        match self {
+            Cap::Get(Pattern::Exact(s))
+            | Cap::Command(Pattern::Exact(s))
+            | Cap::Remote(Pattern::Exact(s))
+            | Cap::Expose(Pattern::Exact(s)) => Some(s.len()),
+            _ => None,
+        }
+    }
+
+    /// Whether an exact access's name ends in `*` (which a grant would read as a pattern).
+    pub fn exact_ends_with_star(&self) -> bool {
+        match self {
+            Cap::Get(Pattern::Exact(s))
+            | Cap::Command(Pattern::Exact(s))
+            | Cap::Remote(Pattern::Exact(s))
+            | Cap::Expose(Pattern::Exact(s)) => s.ends_with('*'),
+            _ => false,
         }
     }
 

@@ -39,7 +39,12 @@ pub struct GrantsFile {
 impl GrantsFile {
     /// Read and parse `path`.
     pub fn load(path: &Path) -> Result<GrantsFile, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        use std::io::Read as _;
+        let unreadable = |e: std::io::Error| format!("{}: {e}", path.display());
+        let mut text = String::new();
+        crate::fsutil::open_regular(path)
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .map_err(unreadable)?;
         GrantsFile::parse(&text).map_err(|e| {
             format!(
                 "{}: {e}; see the README's capabilities section for the grants file",
@@ -79,12 +84,28 @@ impl GrantsFile {
         Ok(GrantsFile { modules })
     }
 
-    /// Record every grant not yet in `ledger`, attributed to `by`.
+    /// Record every grant not yet in `ledger`, attributed to `by`, except those an operator
+    /// revoked since (`module revoke` outlives the file).
     pub fn apply(&self, ledger: &Ledger, by: &str) -> Result<usize, String> {
         let mut added = 0;
         for (module, (digest, caps)) in &self.modules {
             let have = ledger.granted(module, digest).map_err(|e| e.to_string())?;
-            let new: Vec<Cap> = caps.iter().filter(|c| !have.contains(c)).cloned().collect();
+            let mut new = Vec::new();
+            for c in caps.iter().filter(|c| !have.contains(c)) {
+                // An operator's revocation outlives the file: granting it again is theirs to do.
+                if ledger
+                    .revoked(module, digest, c)
+                    .map_err(|e| e.to_string())?
+                {
+                    tracing::warn!(
+                        module = module.as_str(),
+                        capability = %c,
+                        "grants file: not applied, an operator revoked it; grant it with 'wasmgr module grant' to restore it"
+                    );
+                    continue;
+                }
+                new.push(c.clone());
+            }
             if !new.is_empty() {
                 ledger
                     .grant(module, digest, &new, by)
@@ -114,9 +135,20 @@ pub fn requested_by(modules_dir: &Path) -> Result<String, String> {
         let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
             continue;
         };
-        let Ok(bytes) = std::fs::read(&path) else {
+        // Only regular files, and no more than the daemon would load.
+        let read = crate::fsutil::open_regular(&path).and_then(|f| {
+            use std::io::Read;
+            let mut bytes = Vec::new();
+            f.take(crate::limits::MODULE_FILE_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map(|_| bytes)
+        });
+        let Ok(bytes) = read else {
             continue;
         };
+        if bytes.len() as u64 > crate::limits::MODULE_FILE_BYTES {
+            continue;
+        }
         let Ok(manifest) = crate::manifest::Manifest::load(&path, &bytes) else {
             continue;
         };

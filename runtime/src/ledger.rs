@@ -6,9 +6,10 @@
 //!
 //! Grants and revocations are written before the command that makes them answers. Use and
 //! denial counters are counted in memory on the host-call path (which never waits on the
-//! disk) and written by a flusher thread: a capability's first use or denial is written at
-//! once, later counts within [`FLUSH_EVERY`], and everything at shutdown. So a `kill -9` loses
-//! at most that long of counts, and never the fact that something was used or denied.
+//! disk) and written by a flusher thread: a capability's first use or denial wakes it at once,
+//! later counts are written within [`FLUSH_EVERY`], and everything at shutdown. So a `kill -9`
+//! loses at most that long of counts, and a first use or denial only if it comes in the few
+//! milliseconds of its write.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,9 +26,9 @@ pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// A denial of the same capability by the same module is logged (daemon log and a ledger
 /// event) at most once per window; every denial is counted.
 pub const DENIAL_LOG_WINDOW: Duration = Duration::from_secs(60);
-/// Distinct capabilities counted per module (used and denied together). Stops a module that
-/// probes a million data names from writing a million rows: past it, denials are counted
-/// under the capability's kind (`get:(other names)`).
+/// Distinct capabilities counted per module, for uses and for denials each. Stops a module
+/// that probes a million data names from writing a million rows: past it, they are counted
+/// under the capability's kind (`get:(others)`).
 pub const TALLY_KEYS_PER_MODULE: usize = 512;
 /// Denial events (and log lines) per module per [`DENIAL_LOG_WINDOW`], whatever capabilities
 /// they name: a module probing endless names cannot push the older events (grants, faults)
@@ -226,6 +227,8 @@ struct Inner {
     logged: HashMap<(String, String), Instant>,
     /// Denial events per module in the current window: (window start, events).
     denial_events: HashMap<String, (Instant, u32)>,
+    /// Fault events per module in the current window.
+    fault_events: HashMap<String, (Instant, u32)>,
     /// Set when the flusher must stop.
     closing: bool,
 }
@@ -236,13 +239,27 @@ struct Counts {
     /// Indexed by [`TallyKind::index`].
     pending: [HashMap<Cap, Tally>; 2],
     /// Every capability counted since the daemon started (bounded by
-    /// [`TALLY_KEYS_PER_MODULE`], used and denied together).
+    /// [`TALLY_KEYS_PER_MODULE`] for each kind).
     known: [HashSet<Cap>; 2],
+}
+
+/// Whether `cap` is one of the [`overflow`] counters, which name no capability.
+pub fn is_overflow(cap: &Cap) -> bool {
+    use crate::caps::Pattern;
+    match cap {
+        Cap::Get(Pattern::Exact(s))
+        | Cap::Command(Pattern::Exact(s))
+        | Cap::Remote(Pattern::Exact(s))
+        | Cap::Expose(Pattern::Exact(s)) => s == "(others)",
+        Cap::Net(a) => a.ip().is_unspecified() && a.port() == 0,
+        _ => false,
+    }
 }
 
 /// The counter that capabilities past [`TALLY_KEYS_PER_MODULE`] are counted under:
 /// `get:(others)`, `command:(others)`, ….
-fn overflow(cap: &Cap) -> Cap {
+pub fn overflow(cap: &Cap) -> Cap {
+    // (`net:0.0.0.0:0` for sockets: datagrams from addresses no grant names.)
     use crate::caps::Pattern;
     let others = || Pattern::Exact("(others)".into());
     match cap {
@@ -271,7 +288,8 @@ pub fn rfc3339_us(at_us: u64) -> String {
 /// (`10m`, `2h`, `7days`); microseconds since the epoch.
 pub fn parse_since(s: &str) -> Result<u64, String> {
     if let Ok(age) = humantime::parse_duration(s) {
-        return Ok(now_us().saturating_sub(age.as_micros() as u64));
+        let age = u64::try_from(age.as_micros()).unwrap_or(u64::MAX);
+        return Ok(now_us().saturating_sub(age));
     }
     let full = if s.len() == 10 {
         format!("{s}T00:00:00Z")
@@ -292,6 +310,21 @@ pub fn parse_since(s: &str) -> Result<u64, String> {
 
 fn grant_key(module: &str, digest: &str, cap: &str) -> String {
     format!("{module}\t{digest}\t{cap}")
+}
+
+/// The record that a grant was revoked. `!` sorts apart from module names, which are
+/// lower-case letters, digits, `_` and `-`.
+fn revoked_key(module: &str, digest: &str, cap: &str) -> String {
+    format!("!revoked\t{module}\t{digest}\t{cap}")
+}
+
+/// Learning mode of one module.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Learning {
+    /// The component digest it applies to.
+    pub digest: String,
+    /// What the module requested when it started: all it may use.
+    pub requests: Vec<Cap>,
 }
 
 fn tally_key(kind: TallyKind, module: &str, cap: &str) -> String {
@@ -391,7 +424,9 @@ impl Ledger {
         let t = if counts.pending[k].contains_key(cap) {
             counts.pending[k].get_mut(cap)
         } else {
-            let full = counts.known[0].len() + counts.known[1].len() >= TALLY_KEYS_PER_MODULE;
+            // Uses and denials have budgets of their own: denials a module provokes (or
+            // strangers provoke for it) cannot hide what it uses.
+            let full = counts.known[k].len() >= TALLY_KEYS_PER_MODULE;
             let key = if full && !counts.known[k].contains(cap) {
                 overflow(cap)
             } else {
@@ -413,9 +448,26 @@ impl Ledger {
         }
     }
 
-    /// Record `event` (written within [`FLUSH_EVERY`]).
+    /// Record `event` (written within [`FLUSH_EVERY`]). Events about a module's faults are
+    /// limited like its denials: at most [`DENIAL_EVENTS_PER_WINDOW`] per window, so callers
+    /// that make a module trap again and again cannot push older events out of the ledger.
     pub fn event(&self, event: Event) {
-        self.inner().events.push(event);
+        let mut inner = self.inner();
+        if event.kind == EventKind::Fault
+            && let Some(module) = &event.module
+        {
+            let now = Instant::now();
+            let window = inner.fault_events.entry(module.clone()).or_insert((now, 0));
+            if now.duration_since(window.0) >= DENIAL_LOG_WINDOW {
+                *window = (now, 0);
+            }
+            if window.1 >= DENIAL_EVENTS_PER_WINDOW {
+                return;
+            }
+            window.1 += 1;
+        }
+        inner.events.push(event);
+        drop(inner);
         self.wake.notify_one();
     }
 
@@ -561,11 +613,12 @@ impl Ledger {
         .map_err(|e| PersistError(e.to_string()))?;
         let writes: Vec<(String, Option<String>)> = caps
             .iter()
-            .map(|c| {
-                (
-                    grant_key(module, digest, &c.to_string()),
-                    Some(value.clone()),
-                )
+            .flat_map(|c| {
+                let cap = c.to_string();
+                [
+                    (grant_key(module, digest, &cap), Some(value.clone())),
+                    (revoked_key(module, digest, &cap), None),
+                ]
             })
             .collect();
         self.persist.set_many(Space::Grants, &writes)?;
@@ -587,9 +640,19 @@ impl Ledger {
             .into_iter()
             .filter(|g| caps.contains(&g.cap))
             .collect();
+        let tombstone = serde_json::json!({"at_us": now_us(), "by": by}).to_string();
         let writes: Vec<(String, Option<String>)> = removed
             .iter()
-            .map(|g| (grant_key(module, &g.digest, &g.cap.to_string()), None))
+            .flat_map(|g| {
+                let cap = g.cap.to_string();
+                [
+                    (grant_key(module, &g.digest, &cap), None),
+                    (
+                        revoked_key(module, &g.digest, &cap),
+                        Some(tombstone.clone()),
+                    ),
+                ]
+            })
             .collect();
         if writes.is_empty() {
             return Ok(removed);
@@ -636,25 +699,57 @@ impl Ledger {
     }
 
     /// Put `module` in learning mode for `digest`, or (`None`) take it out.
+    /// Put `module` in learning mode for the component `digest` and what it requests now
+    /// (`requests`: a manifest file changed later widens nothing), or (`None`) take it out.
     pub fn set_learning(
         &self,
         module: &str,
-        digest: Option<&str>,
+        on: Option<(&str, &[Cap])>,
         by: &str,
     ) -> Result<(), PersistError> {
-        self.persist.set(Space::Learning, module, digest)?;
-        let detail = match digest {
+        let value = on.map(|(digest, requests)| {
+            serde_json::json!({
+                "digest": digest,
+                "requests": requests.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            })
+            .to_string()
+        });
+        self.persist
+            .set(Space::Learning, module, value.as_deref())?;
+        let detail = match on {
             Some(_) => "learning mode on: every requested capability allowed and recorded",
             None => "learning mode off",
         };
         let mut ev = Event::new(EventKind::Learn, Some(module), detail).client(Some(by));
-        ev.digest = digest.map(str::to_owned);
+        ev.digest = on.map(|(d, _)| d.to_owned());
         self.event_now(ev)
     }
 
-    /// The digest `module` is in learning mode for, if it is.
-    pub fn learning(&self, module: &str) -> Result<Option<String>, PersistError> {
-        self.persist.get(Space::Learning, module)
+    /// Whether `module` is in learning mode: for which digest, allowing what.
+    pub fn learning(&self, module: &str) -> Result<Option<Learning>, PersistError> {
+        Ok(self.persist.get(Space::Learning, module)?.and_then(|v| {
+            let j: serde_json::Value = serde_json::from_str(&v).ok()?;
+            Some(Learning {
+                digest: j["digest"].as_str()?.to_owned(),
+                requests: j["requests"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(|c| c.as_str()?.parse().ok())
+                    .collect(),
+            })
+        }))
+    }
+
+    /// Whether the grant of `cap` to `module` at `digest` was revoked by an operator (so a
+    /// grants file does not bring it back).
+    pub fn revoked(&self, module: &str, digest: &str, cap: &Cap) -> Result<bool, PersistError> {
+        Ok(self
+            .persist
+            .get(
+                Space::Grants,
+                &revoked_key(module, digest, &cap.to_string()),
+            )?
+            .is_some())
     }
 
     /// The use and denial counters of `module`, written ones and pending ones together.
@@ -735,11 +830,11 @@ fn flusher(ledger: &Weak<Ledger>) {
                 return;
             }
         }
+        // Urgent writes are bounded without a pause: each module has at most
+        // TALLY_KEYS_PER_MODULE first uses or denials of each kind, and
+        // DENIAL_EVENTS_PER_WINDOW denial events a minute.
         l.flush();
         drop(l);
-        // Urgent writes come at most this often, so a module probing new names one after
-        // another cannot keep the writer busy.
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -39,6 +39,7 @@ pub mod cluster;
 pub mod command;
 pub mod engine;
 pub mod format;
+pub mod fsutil;
 pub mod grants_file;
 pub mod health;
 pub mod host;

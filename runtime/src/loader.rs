@@ -173,7 +173,14 @@ fn read_component(path: &Path) -> Result<Vec<u8>, LoadError> {
         path: path.display().to_string(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(read_err)?;
+    let file = crate::fsutil::open_regular(path).map_err(|e| match e.kind() {
+        // A FIFO, a directory or a device named `*.wasm`: say what belongs there.
+        std::io::ErrorKind::InvalidInput => read_err(std::io::Error::new(
+            e.kind(),
+            format!("{e}; put a module's component there"),
+        )),
+        _ => read_err(e),
+    })?;
     let size = file.metadata().map_err(read_err)?.len();
     if size > limits::MODULE_FILE_BYTES {
         return Err(LoadError::TooLarge {
@@ -508,8 +515,11 @@ impl Loader {
         let ledger = &self.services.ledger;
         let io = |e: crate::persist::PersistError| LoadError::Invalid(e.to_string());
         let granted = ledger.granted(name, digest).map_err(io)?;
-        let learning = ledger.learning(name).map_err(io)?.as_deref() == Some(digest);
-        if !learning {
+        let learning = ledger
+            .learning(name)
+            .map_err(io)?
+            .filter(|l| l.digest == digest);
+        let Some(learning) = learning else {
             let missing = caps::missing(&manifest.requests, &granted);
             if !missing.is_empty() {
                 return Err(LoadError::Ungranted {
@@ -518,8 +528,28 @@ impl Loader {
                     missing,
                 });
             }
-        }
-        Ok(Effective::new(&manifest.requests, &granted, learning))
+            return Ok(Effective::new(&manifest.requests, &granted, false));
+        };
+        // Learning allows what the module requested when learning began, and no more: a
+        // manifest file changed since (it is not covered by the digest) widens nothing.
+        let recorded = |c: &&Cap| learning.requests.iter().any(|r| r.covers(c));
+        let requests = caps::Requests {
+            required: manifest
+                .requests
+                .required
+                .iter()
+                .filter(recorded)
+                .cloned()
+                .collect(),
+            optional: manifest
+                .requests
+                .optional
+                .iter()
+                .filter(recorded)
+                .cloned()
+                .collect(),
+        };
+        Ok(Effective::new(&requests, &granted, true))
     }
 
     /// The compiled component for `bytes`: from memory, else from the artifact cache, else

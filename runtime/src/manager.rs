@@ -268,6 +268,12 @@ impl Manager {
             tracing::info!(added, "grants file {} applied", path.display());
         }
         let cluster_commands = cluster_table(&*config.cluster);
+        supervisor.reserve_cluster_prefixes(
+            cluster_commands
+                .entries()
+                .map(|e| e.decl.prefix.clone())
+                .collect(),
+        );
         supervisor.discover().map_err(|e| StartError::Dir {
             path: config.modules_dir.display().to_string(),
             message: e.to_string(),
@@ -333,12 +339,17 @@ impl Manager {
             let table = self.supervisor.commands();
             let Some((entry, rest)) = table.lookup(&req.words) else {
                 drop(table);
+                // No module's or daemon's: the cluster's, as `ceph` sends it to a mon. The
+                // cluster's commands come before any module that is not running: no module
+                // can stand in the way of one.
+                if let Some(reply) = self.cluster_command(req, perm) {
+                    return reply;
+                }
                 if let Some(why) = self.supervisor.inactive_command(&req.words) {
                     return CommandReply::err(why.errno, why.message);
                 }
-                // No module's or daemon's: the cluster's, as `ceph` sends it to a mon.
-                if let Some(reply) = self.cluster_command(req, perm) {
-                    return reply;
+                if let Some(why) = self.supervisor.ungranted_command(&req.words) {
+                    return CommandReply::err(why.errno, why.message);
                 }
                 return CommandReply::err(
                     22,

@@ -255,9 +255,16 @@ impl Manifest {
 /// The manifest file's text, `None` if there is none; an oversized file is an error.
 fn read_bounded(path: &Path) -> std::io::Result<Option<String>> {
     use std::io::Read;
-    let f = match std::fs::File::open(path) {
+    let f = match crate::fsutil::open_regular(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // A FIFO, a directory or a device named like the manifest: say what belongs there.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(std::io::Error::new(
+                e.kind(),
+                format!("{e}; put the module's manifest (TOML) there, or remove it"),
+            ));
+        }
         Err(e) => return Err(e),
     };
     let mut text = String::new();

@@ -173,6 +173,29 @@ impl ModuleEnv {
     /// counted; otherwise the denial is counted (and logged once per window) and the guest
     /// gets `access-denied` naming the grant that would allow it.
     pub fn allow(&self, access: Cap) -> Result<(), GuestError> {
+        // A name no grant could ever name exactly — longer than any capability, or ending in
+        // the pattern character — is refused as it is, counted under its kind's `(others)`:
+        // it is not kept whole in the ledger, and never proposed as a grant.
+        if let Some(len) = access.exact_len()
+            && (len > crate::caps::CAP_BYTES || access.exact_ends_with_star())
+        {
+            let others = crate::ledger::overflow(&access);
+            let hint = format!(
+                "module '{}' asked for a {} name of {len} bytes{}: no grant names it",
+                self.name,
+                access.kind(),
+                if access.exact_ends_with_star() {
+                    " ending in '*', which grants read as a pattern"
+                } else {
+                    ""
+                }
+            );
+            self.ledger.denied(&self.name, &others, &hint);
+            return Err(GuestError {
+                code: ErrorCode::AccessDenied,
+                message: hint,
+            });
+        }
         let caps = self.caps();
         if caps.allows(&access) {
             self.ledger.used(&self.name, &access);
@@ -455,7 +478,7 @@ impl ModuleEnv {
     /// most twice [`crate::limits::LOG_FILE_BYTES`] per module). A failure is logged once per
     /// opening and the line stays in the daemon's log.
     fn write_log_file(&self, level: Level, message: &str) {
-        use std::io::Write as _;
+        use std::{io::Write as _, os::unix::fs::OpenOptionsExt as _};
         let Some(dir) = &self.log_dir else { return };
         let path = dir.join(format!("{}.log", self.name));
         let mut file = self.log_file.lock().unwrap_or_else(|p| p.into_inner());
@@ -471,6 +494,7 @@ impl ModuleEnv {
                 let f = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
+                    .mode(0o600)
                     .open(&path)?;
                 let size = f.metadata()?.len();
                 Ok((f, size))

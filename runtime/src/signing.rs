@@ -215,7 +215,12 @@ impl TrustPolicy {
             path: sig_path.clone(),
             source,
         };
-        let file = match fs::File::open(&sig_path) {
+        let corrupt = |reason: String| SignatureError::Corrupt {
+            path: sig_path.clone(),
+            component: component.to_owned(),
+            reason,
+        };
+        let file = match crate::fsutil::open_regular(&sig_path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if self.require_signatures {
@@ -225,12 +230,11 @@ impl TrustPolicy {
                 }
                 return Ok(None);
             }
+            // A FIFO in its place, say: signing again replaces it with a signature file.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                return Err(corrupt(e.to_string()));
+            }
             Err(e) => return Err(read_err(e)),
-        };
-        let corrupt = |reason: String| SignatureError::Corrupt {
-            path: sig_path.clone(),
-            component: component.to_owned(),
-            reason,
         };
         let too_large = || {
             corrupt(format!(
@@ -499,7 +503,7 @@ fn read_key_file(path: &Path) -> Result<Zeroizing<String>, KeyError> {
         path: path.to_owned(),
         source,
     };
-    let file = fs::File::open(path).map_err(read_err)?;
+    let file = crate::fsutil::open_regular(path).map_err(read_err)?;
     if file.metadata().map_err(read_err)?.len() > MAX_KEY_FILE_BYTES {
         return Err(KeyError::TooLarge {
             path: path.to_owned(),
@@ -657,7 +661,7 @@ pub fn sign_component(key: &PrivateKey, component: &Path) -> Result<Signed, Sign
         path: component.to_owned(),
         source,
     };
-    let file = fs::File::open(component).map_err(read_err)?;
+    let file = crate::fsutil::open_regular(component).map_err(read_err)?;
     let too_large = || SignError::TooLarge {
         path: component.to_owned(),
     };

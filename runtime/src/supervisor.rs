@@ -163,6 +163,9 @@ pub struct Supervisor {
     commands: RwLock<CommandTable>,
     /// Which module first served each command prefix (see [`Space::Claims`]).
     claims: Mutex<BTreeMap<String, String>>,
+    /// The cluster's command prefixes: no module may declare one, nor a command under or
+    /// above one, so an operator's `osd pool rm` always reaches the cluster.
+    cluster_prefixes: RwLock<Vec<String>>,
     /// The workers that run queued calls of every module.
     pool: Pool,
 }
@@ -271,6 +274,7 @@ impl Supervisor {
             slots: Mutex::new(BTreeMap::new()),
             commands: RwLock::new(builtin),
             claims: Mutex::new(BTreeMap::new()),
+            cluster_prefixes: RwLock::new(Vec::new()),
             pool,
         })
     }
@@ -739,6 +743,15 @@ impl Supervisor {
                 .iter()
                 .find_map(|d| command::conflict(&claims, |o| o.as_str(), name, &d.prefix));
             drop(claims);
+            if let Some(reason) = module
+                .info
+                .commands
+                .iter()
+                .find_map(|d| self.cluster_conflict(&d.prefix))
+            {
+                self.failed_to_start(name, slot, reason.clone());
+                return Err(op_err(17, reason));
+            }
             if let Some(e) = taken {
                 let reason = format!("{e} (that module holds the command)");
                 self.failed_to_start(name, slot, reason.clone());
@@ -961,6 +974,15 @@ impl Supervisor {
                 continue;
             };
             if !m.info.notify.contains(&kind) {
+                continue;
+            }
+            // The cluster log's entries (the operator's commands among them) go only to
+            // modules granted to read it.
+            if kind == NotifyKind::Clog
+                && m.env
+                    .allow(crate::caps::Cap::Read(crate::caps::ReadCall::ClusterLog))
+                    .is_err()
+            {
                 continue;
             }
             let job = Job::Notify {
@@ -1234,23 +1256,6 @@ impl Supervisor {
                 Some((name, slot, c.prefix.as_str()))
             })
         });
-        if best.is_none() {
-            // An ungranted module never described itself: its commands are unknown, but they
-            // start with its name.
-            let first = words.first()?;
-            if let Some(ModuleState::Ungranted { missing, .. }) =
-                slots.get(first.as_str()).map(|s| &s.state)
-            {
-                return Some(CallFailure {
-                    errno: 13,
-                    message: format!(
-                        "module '{first}' waits for capability grants and runs no commands yet: \
-                         an operator can allow it with `{}`",
-                        crate::caps::grant_command(first, missing)
-                    ),
-                });
-            }
-        }
         best.map(|(name, slot, prefix)| match &slot.state {
             ModuleState::Failed { .. } => not_running(name, &slot.state),
             _ => CallFailure {
@@ -1305,8 +1310,10 @@ impl Supervisor {
         name: &str,
         caps: &[crate::caps::Cap],
         by: &str,
+        reviewed: Option<&str>,
     ) -> Result<String, OpError> {
         let found = self.inspect(name)?;
+        check_reviewed(name, &found.digest, reviewed)?;
         let ledger = self.ledger();
         let io = |e: crate::persist::PersistError| op_err(5, e.to_string());
         ledger.grant(name, &found.digest, caps, by).map_err(io)?;
@@ -1391,10 +1398,22 @@ impl Supervisor {
     }
 
     /// Turn learning mode on (for the module's current digest) or off, by admin client `by`.
-    pub fn learn(&self, name: &str, on: bool, by: &str) -> Result<(), OpError> {
+    pub fn learn(
+        &self,
+        name: &str,
+        on: bool,
+        by: &str,
+        reviewed: Option<&str>,
+    ) -> Result<(), OpError> {
         let found = self.inspect(name)?;
+        check_reviewed(name, &found.digest, reviewed)?;
+        let requests: Vec<crate::caps::Cap> = found.manifest.requests.all().cloned().collect();
         self.ledger()
-            .set_learning(name, on.then_some(found.digest.as_str()), by)
+            .set_learning(
+                name,
+                on.then_some((found.digest.as_str(), requests.as_slice())),
+                by,
+            )
             .map_err(|e| op_err(5, e.to_string()))?;
         self.reapply(name)
     }
@@ -1428,6 +1447,14 @@ impl Supervisor {
                             v
                         };
                         if made_with(&old) == made_with(&new) && old.learning == new.learning {
+                            // What the module may no longer do stops now: its periodic work,
+                            // its health checks.
+                            if !new.allows(&crate::caps::Cap::Tick) {
+                                m.env.set_tick_period(None);
+                            }
+                            if !new.allows(&crate::caps::Cap::Health) {
+                                self.health.clear_module(name);
+                            }
                             m.env.set_caps(new);
                             Ok(())
                         } else {
@@ -1454,6 +1481,62 @@ impl Supervisor {
             slot.state = ModuleState::Discovered;
         }
         self.start(name, true)
+    }
+
+    /// For words that match no command of the daemon, the modules or the cluster: if they
+    /// start with the name of a module that waits for grants (it never described itself, so
+    /// its commands are unknown), what to grant.
+    pub fn ungranted_command(&self, words: &[String]) -> Option<CallFailure> {
+        let first = words.first()?;
+        let slots = self.slots();
+        let Some(ModuleState::Ungranted { missing, .. }) =
+            slots.get(first.as_str()).map(|s| &s.state)
+        else {
+            return None;
+        };
+        Some(CallFailure {
+            errno: 13,
+            message: format!(
+                "module '{first}' waits for capability grants and runs no commands yet: an \
+                 operator can allow it with `{}`",
+                crate::caps::grant_command(first, missing)
+            ),
+        })
+    }
+
+    /// Reserve the cluster's command prefixes (before modules load).
+    pub fn reserve_cluster_prefixes(&self, prefixes: Vec<String>) {
+        *self
+            .cluster_prefixes
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = prefixes;
+    }
+
+    /// Why a module may not declare `prefix`: it is a cluster command's, or lies under or
+    /// above one. Siblings under a shared first word (`osd status` beside `osd pool ls`) are
+    /// fine, as in Ceph.
+    fn cluster_conflict(&self, prefix: &str) -> Option<String> {
+        let mine: Vec<&str> = prefix.split(' ').collect();
+        let cluster = self
+            .cluster_prefixes
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        cluster.iter().find_map(|c| {
+            let theirs: Vec<&str> = c.split(' ').collect();
+            let n = mine.len().min(theirs.len());
+            if mine[..n] != theirs[..n] {
+                return None;
+            }
+            let relation = match mine.len().cmp(&theirs.len()) {
+                std::cmp::Ordering::Equal => "is",
+                std::cmp::Ordering::Less => "lies above",
+                std::cmp::Ordering::Greater => "lies under",
+            };
+            Some(format!(
+                "command '{prefix}' {relation} the cluster's command '{c}': the cluster's \
+                 commands stay the cluster's; choose a prefix of this module's own"
+            ))
+        })
     }
 
     /// Whether `name` is a known module.
@@ -1584,6 +1667,23 @@ fn not_running(name: &str, state: &ModuleState) -> CallFailure {
             message: format!("module '{name}' is not enabled: run 'wasmgr module enable {name}'"),
         },
     }
+}
+
+/// With `--digest`, the component must still be the one the operator reviewed.
+fn check_reviewed(name: &str, digest: &str, reviewed: Option<&str>) -> Result<(), OpError> {
+    let Some(r) = reviewed else { return Ok(()) };
+    let r = r.strip_prefix("sha256:").unwrap_or(r);
+    if r.eq_ignore_ascii_case(digest) {
+        return Ok(());
+    }
+    Err(op_err(
+        116,
+        format!(
+            "module '{name}' is now sha256:{digest}, not the sha256:{} you reviewed: its file \
+             changed; review it again with 'wasmgr module caps {name}'",
+            crate::sanitize::quote(r)
+        ),
+    ))
 }
 
 /// Why `name` cannot be a module's name: not a [`valid_name`], or one of the daemon's own

@@ -63,9 +63,9 @@ fn help_lists_every_command_with_its_generated_usage() {
         module caps <module> [--propose]          Show a module's capabilities: requested, granted, used, denied (--propose: the smallest grant covering what it used)
         module disable <module>                   Disable a module
         module enable <module>                    Enable a module (restarts a failed one)
-        module grant <module> <capability>...     Grant capabilities to a module, pinned to its component's digest
+        module grant <module> <capability>...     Grant capabilities to a module, pinned to its component's digest (with sha256:DIGEST among them: only if it is still the one reviewed)
         module info <module>                      Show a module's digest, limits, commands, options and counters
-        module learn <module> [--stop]            Run a module with every capability it requests allowed and recorded (--stop ends it)
+        module learn <module> [--stop] [<digest>]  Run a module with every capability it requests allowed and recorded (--stop ends it)
         module ls                                 List modules with their state
         module revoke <module> <capability>...    Revoke capabilities from a module
         status                                    Show the daemon's status

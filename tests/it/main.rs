@@ -15,6 +15,7 @@
 mod harness;
 
 mod admin;
+mod attack;
 mod auth;
 mod cache;
 mod cli;

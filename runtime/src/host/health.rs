@@ -8,7 +8,12 @@ use crate::sanitize;
 
 /// Codes the daemon raises itself: a module may not raise them, so it cannot report, say,
 /// another module as failed. The `WASMGR_` prefix is the daemon's too.
-pub const RESERVED_CODES: &[&str] = &["MGR_MODULE_ERROR", "MGR_MODULE_DEPENDENCY"];
+pub const RESERVED_CODES: &[&str] = &[
+    "MGR_MODULE_ERROR",
+    "MGR_MODULE_DEPENDENCY",
+    "MGR_MODULE_UNGRANTED",
+    "MGR_MODULE_LEARNING",
+];
 
 fn too_big(what: String) -> GuestError {
     error(ErrorCode::TooBig, what)

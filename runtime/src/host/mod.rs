@@ -111,9 +111,23 @@ fn wasi_ctx(env: &Arc<ModuleEnv>) -> WasiCtx {
         } else {
             wasmtime_wasi::FsPerms::ReadOnly
         };
-        if let Err(e) = b.preopened_dir(host, guest, perms) {
-            // The grant stands; the module sees no such directory until the host has it.
-            tracing::warn!(module = %env.name, host, guest, "cannot open the granted directory: {e:#}");
+        // The granted path is opened one component at a time without following a symbolic
+        // link, and the preopen made from the descriptor that gives: a link planted on the
+        // path (by this module through another grant, or by anyone) cannot turn the grant
+        // into another directory, and nothing can swap the path in between.
+        let opened = open_nofollow(host).and_then(|fd| {
+            use std::os::fd::AsRawFd;
+            b.preopened_dir(format!("/proc/self/fd/{}", fd.as_raw_fd()), guest, perms)
+                .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+            Ok(fd)
+        });
+        match opened {
+            // The preopen holds a descriptor of its own.
+            Ok(fd) => drop(fd),
+            Err(e) => {
+                // The grant stands; the module sees no such directory until the host has it.
+                tracing::warn!(module = %env.name, host, guest, "cannot open the granted directory (a symbolic link on its path is not followed): {e}");
+            }
         }
     }
     // Sockets are on for every module so that every attempt reaches the address check, which
@@ -127,6 +141,20 @@ fn wasi_ctx(env: &Arc<ModuleEnv>) -> WasiCtx {
             Box::pin(async move { ok })
         });
     b.build()
+}
+
+/// Open directory `path` (absolute) component by component, following no symbolic link.
+fn open_nofollow(path: &str) -> std::io::Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags, openat};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut dir = openat(rustix::fs::CWD, "/", flags, Mode::empty())?;
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        if part == "." || part == ".." {
+            return Err(std::io::Error::other("'.' and '..' are not followed"));
+        }
+        dir = openat(&dir, part, flags, Mode::empty())?;
+    }
+    Ok(dir)
 }
 
 impl WasiView for ModuleCtx {

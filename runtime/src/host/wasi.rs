@@ -108,8 +108,25 @@ pub(crate) fn socket_allowed(
     usage: SocketAddrUse,
 ) -> bool {
     match usage {
-        SocketAddrUse::TcpConnect | SocketAddrUse::UdpSend | SocketAddrUse::UdpReceive => {
+        SocketAddrUse::TcpConnect | SocketAddrUse::UdpSend => {
             env.allow(crate::caps::Cap::Net(addr)).is_ok()
+        }
+        SocketAddrUse::UdpReceive => {
+            // Anyone can send a datagram to a module's socket: those from addresses it was
+            // not granted are dropped and counted under one counter, so strangers cannot
+            // spend the module's ledger.
+            let from = crate::caps::Cap::Net(addr);
+            if env.caps().allows(&from) {
+                env.ledger.used(&env.name, &from);
+                true
+            } else {
+                env.ledger.denied(
+                    &env.name,
+                    &crate::ledger::overflow(&from),
+                    "datagrams from addresses the module was not granted are dropped",
+                );
+                false
+            }
         }
         SocketAddrUse::TcpBind | SocketAddrUse::UdpBind => {
             addr.ip().is_unspecified() && addr.port() == 0

@@ -97,6 +97,30 @@ fn reclaim(c: &Connection) {
     }
 }
 
+/// Permissions of the database and its WAL and shared-memory files. They hold every
+/// config-key (secrets among them), every module's store and the ledger: with the umask's
+/// usual 0644, any local user could read them without a token.
+const DB_FILE_MODE: u32 = 0o600;
+
+/// Gives `path`, if it exists, [`DB_FILE_MODE`]. A file the daemon cannot change (another
+/// user owns it) is left as it is, with a warning saying what to run.
+fn restrict(path: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    if meta.permissions().mode() & 0o777 == DB_FILE_MODE {
+        return;
+    }
+    if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(DB_FILE_MODE)) {
+        tracing::warn!(
+            path = %path.display(),
+            "cannot make the database file readable only by its owner ({e}); run `chmod {DB_FILE_MODE:o} {}` as its owner",
+            path.display()
+        );
+    }
+}
+
 fn table(space: Space) -> &'static str {
     match space {
         Space::Config => "config",
@@ -122,6 +146,13 @@ impl SqliteStore {
             ))
         };
         let conn = Connection::open(&path).map_err(err)?;
+        // Before anything creates the WAL: SQLite gives it and the shared-memory file the
+        // main file's permissions.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            restrict(Path::new(&file));
+        }
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;
         // Deleted data gives its space back: freed pages are returned to the file system by
