@@ -157,6 +157,17 @@ impl From<StoreWriteError> for OptionAccessError {
     }
 }
 
+/// A level as Python's `logging` names it (what Ceph's module logs show).
+fn level_name(l: Level) -> &'static str {
+    match l {
+        Level::Debug => "DEBUG",
+        Level::Info => "INFO",
+        Level::Warning => "WARNING",
+        Level::Error => "ERROR",
+        Level::Critical => "CRITICAL",
+    }
+}
+
 fn level_to_u8(l: Level) -> u8 {
     match l {
         Level::Debug => 0,
@@ -509,9 +520,9 @@ impl ModuleEnv {
         }
         if let Some((f, size)) = file.as_mut() {
             let line = format!(
-                "{} {:?} {message}\n",
+                "{} {} {message}\n",
                 crate::clog::ceph_stamp(std::time::SystemTime::now()),
-                level
+                level_name(level)
             );
             if f.write_all(line.as_bytes()).is_ok() {
                 *size += line.len() as u64;

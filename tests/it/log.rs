@@ -57,8 +57,8 @@ fn log_to_file_and_log_to_cluster_send_a_modules_lines_further() {
     daemon.ok(&["kvprobe", "log", "error", "an error line\u{1b}[2J"]);
 
     let file = std::fs::read_to_string(daemon.data().join("log/kvprobe.log")).unwrap();
-    assert!(file.contains("Info an info line"), "{file}");
-    assert!(file.contains("Error an error line\\x1b[2J"), "{file}");
+    assert!(file.contains(" INFO an info line"), "{file}");
+    assert!(file.contains(" ERROR an error line\\x1b[2J"), "{file}");
     assert!(!file.contains("before any option"), "{file}");
     // Only lines at or above log_to_cluster_level reach the cluster log.
     let clog = daemon.ok(&["log", "last"]);
