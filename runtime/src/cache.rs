@@ -1,10 +1,13 @@
 //! The compiled-artifact cache: compile a component once, reuse the machine code on every later
 //! load.
 //!
-//! Files live at `<dir>/<engine fingerprint>/<component sha256>.cwasm`. Each file starts with a
-//! header holding an XXH3-128 checksum of the artifact that follows; a file whose header or
-//! checksum does not match (truncated, corrupt, written by something else) is recompiled with
-//! a warning and replaced, never loaded. The checksum guards against damage, not against an
+//! Files live at `<dir>/<engine fingerprint>/<component sha256>.cwasm`, each with a
+//! `.cwasm.sum` beside it holding a magic number and an XXH3-128 checksum of the artifact; an
+//! artifact whose checksum file is missing or does not match (truncated, corrupt, written by
+//! something else) is recompiled with a warning and replaced, never loaded. A verified
+//! artifact is mapped from its file (`Component::deserialize_file`), not copied into the
+//! daemon's memory: its pages are the page cache's, shared by every daemon using the cache and
+//! given back under memory pressure (a Python module's artifact is about 40 MB). The checksum guards against damage, not against an
 //! attacker who can write the cache directory (who could as well replace the daemon), so a
 //! fast non-cryptographic hash is enough: it checks a 500 KB artifact in tens of microseconds. Writes go to a temporary file that is renamed into place, so a crash
 //! mid-write leaves no partial artifact under the final name.
@@ -18,7 +21,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-const MAGIC: &[u8; 8] = b"WMGRCW02";
+const MAGIC: &[u8; 8] = b"WMGRCW03";
 const HEADER_LEN: usize = MAGIC.len() + 16;
 
 /// Where a component came from on this load.
@@ -95,6 +98,11 @@ impl ArtifactCache {
         self.dir.join(format!("{digest}.cwasm"))
     }
 
+    /// The checksum file of [`ArtifactCache::file`].
+    fn sum_file(&self, digest: &str) -> PathBuf {
+        self.dir.join(format!("{digest}.cwasm.sum"))
+    }
+
     /// Load `bytes` (whose sha256 is `digest`, in hex) as a component, from the cache when
     /// possible.
     pub fn load(
@@ -107,19 +115,24 @@ impl ArtifactCache {
         let file = self.file(digest);
         let mut outcome = CacheOutcome::Compiled;
         match fs::read(&file) {
-            Ok(data) => match verified_artifact(&data) {
-                Some(artifact) => match deserialize(engine, artifact) {
-                    Ok(c) => return Ok((c, CacheOutcome::Hit)),
-                    Err(e) => {
-                        tracing::warn!(file = %file.display(), error = %e, "compiled artifact rejected by the engine; recompiling");
-                        outcome = CacheOutcome::Replaced;
+            Ok(data) => {
+                let sum = fs::read(self.sum_file(digest)).unwrap_or_default();
+                // The read copy only checks the file; the code is mapped from it below.
+                let verified = verified(&sum, &data);
+                drop(data);
+                if verified {
+                    match deserialize_file(engine, &file) {
+                        Ok(c) => return Ok((c, CacheOutcome::Hit)),
+                        Err(e) => {
+                            tracing::warn!(file = %file.display(), error = %e, "compiled artifact rejected by the engine; recompiling");
+                            outcome = CacheOutcome::Replaced;
+                        }
                     }
-                },
-                None => {
+                } else {
                     tracing::warn!(file = %file.display(), "compiled artifact is truncated or corrupt; recompiling");
                     outcome = CacheOutcome::Replaced;
                 }
-            },
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
                 tracing::warn!(file = %file.display(), error = %e, "cannot read compiled artifact; recompiling");
@@ -138,7 +151,7 @@ impl ArtifactCache {
         })?;
         match component.serialize() {
             Ok(artifact) => {
-                if let Err(e) = self.store(&file, &artifact) {
+                if let Err(e) = self.store(digest, &artifact) {
                     // The cache is an optimisation: a read-only or full disk costs a recompile
                     // next time, not a failed load.
                     tracing::warn!(file = %file.display(), error = %e, "cannot write compiled artifact");
@@ -149,24 +162,28 @@ impl ArtifactCache {
         Ok((component, outcome))
     }
 
-    fn store(&self, file: &Path, artifact: &[u8]) -> std::io::Result<()> {
+    /// Write the artifact, then its checksum, each renamed into place: a crash in between
+    /// leaves an artifact whose checksum does not match, which is recompiled. A file is never
+    /// changed in place, so one mapped by this or another daemon stays as it was.
+    fn store(&self, digest: &str, artifact: &[u8]) -> std::io::Result<()> {
         fs::create_dir_all(&self.dir)?;
+        let mut tmp = tempfile_in(&self.dir)?;
+        tmp.1.write_all(artifact)?;
+        tmp.1.sync_all()?;
+        fs::rename(&tmp.0, self.file(digest))?;
         let mut tmp = tempfile_in(&self.dir)?;
         tmp.1.write_all(MAGIC)?;
         tmp.1.write_all(&checksum(artifact))?;
-        tmp.1.write_all(artifact)?;
         tmp.1.sync_all()?;
-        fs::rename(&tmp.0, file)
+        fs::rename(&tmp.0, self.sum_file(digest))
     }
 }
 
-/// The artifact inside a cache file, if the header and checksum hold.
-fn verified_artifact(data: &[u8]) -> Option<&[u8]> {
-    if data.len() < HEADER_LEN || &data[..MAGIC.len()] != MAGIC {
-        return None;
-    }
-    let (header, artifact) = data.split_at(HEADER_LEN);
-    (checksum(artifact) == header[MAGIC.len()..]).then_some(artifact)
+/// Whether `artifact` is what the checksum file `sum` describes.
+fn verified(sum: &[u8], artifact: &[u8]) -> bool {
+    sum.len() == HEADER_LEN
+        && &sum[..MAGIC.len()] == MAGIC
+        && checksum(artifact) == sum[MAGIC.len()..]
 }
 
 fn checksum(artifact: &[u8]) -> [u8; 16] {
@@ -177,12 +194,14 @@ fn checksum(artifact: &[u8]) -> [u8; 16] {
     unsafe_code,
     reason = "audited: the only deserialisation of machine code"
 )]
-fn deserialize(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Component> {
-    // SAFETY: `Component::deserialize` trusts its input to be an artifact produced by
-    // `Component::serialize` of a compatible engine. `verified_artifact` checked that these
-    // bytes are the ones this cache wrote (a 128-bit checksum over the whole artifact, in a
-    // file only the host writes), and wasmtime itself checks the engine compatibility header.
-    unsafe { Component::deserialize(engine, artifact) }
+fn deserialize_file(engine: &Engine, file: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: `Component::deserialize_file` trusts the file to hold an artifact produced by
+    // `Component::serialize` of a compatible engine, and to stay unchanged while it is mapped.
+    // `verified` has just checked that its bytes are the ones this cache wrote (a 128-bit
+    // checksum over the whole artifact, in a directory only the host writes), wasmtime itself
+    // checks the engine compatibility header, and the cache never changes a file in place: it
+    // writes a new file and renames it over the old one, which leaves a mapping untouched.
+    unsafe { Component::deserialize_file(engine, file) }
 }
 
 fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, fs::File)> {
@@ -213,17 +232,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn header_checks_reject_truncation_and_corruption() {
+    fn checksums_reject_truncation_and_corruption() {
         let artifact = b"some machine code".to_vec();
-        let mut data = MAGIC.to_vec();
-        data.extend_from_slice(&checksum(&artifact));
-        data.extend_from_slice(&artifact);
-        assert_eq!(verified_artifact(&data), Some(&artifact[..]));
-        assert_eq!(verified_artifact(&data[..data.len() - 1]), None);
-        let mut flipped = data.clone();
-        let last = flipped.len() - 1;
-        flipped[last] ^= 1;
-        assert_eq!(verified_artifact(&flipped), None);
-        assert_eq!(verified_artifact(b"short"), None);
+        let mut sum = MAGIC.to_vec();
+        sum.extend_from_slice(&checksum(&artifact));
+        assert!(verified(&sum, &artifact));
+        assert!(!verified(&sum, &artifact[..artifact.len() - 1]));
+        let mut flipped = artifact.clone();
+        flipped[0] ^= 1;
+        assert!(!verified(&sum, &flipped));
+        assert!(!verified(b"short", &artifact));
+        assert!(!verified(&[], &artifact));
     }
 }

@@ -353,6 +353,8 @@ pub struct Loader {
     limits: Limits,
     trust: crate::signing::TrustPolicy,
     compiled: Mutex<Compiled>,
+    /// Signalled whenever a digest leaves [`Compiled::in_flight`].
+    compiled_done: std::sync::Condvar,
 }
 
 /// Compiled components in memory, so that modules with the same code share it and a re-enable
@@ -362,6 +364,10 @@ pub struct Loader {
 struct Compiled {
     by_digest: HashMap<String, Component>,
     digest_of: HashMap<String, String>,
+    /// Digests being compiled (or loaded from the cache) right now: another load of the same
+    /// code waits for that one instead of compiling it again (ten copies of a Python module
+    /// would otherwise compile ten times at once, each for seconds).
+    in_flight: std::collections::HashSet<String>,
 }
 
 impl Compiled {
@@ -398,6 +404,7 @@ impl Loader {
             limits,
             trust: crate::signing::TrustPolicy::default(),
             compiled: Mutex::default(),
+            compiled_done: std::sync::Condvar::new(),
         })
     }
 
@@ -564,13 +571,40 @@ impl Loader {
         let lock = || self.compiled.lock().unwrap_or_else(|p| p.into_inner());
         {
             let mut compiled = lock();
-            if let Some(c) = compiled.by_digest.get(digest).cloned() {
-                compiled.remember(name, digest, &c);
-                return Ok((c, CacheOutcome::Memory));
+            loop {
+                if let Some(c) = compiled.by_digest.get(digest).cloned() {
+                    compiled.remember(name, digest, &c);
+                    return Ok((c, CacheOutcome::Memory));
+                }
+                if compiled.in_flight.insert(digest.to_owned()) {
+                    break;
+                }
+                // Another load has this code in hand: wait for it. Should it fail, this one
+                // tries for itself.
+                compiled = self
+                    .compiled_done
+                    .wait(compiled)
+                    .unwrap_or_else(|p| p.into_inner());
             }
         }
+        // However the load ends, a panic included, the digest leaves `in_flight` and the
+        // waiting loads wake.
+        struct Done<'a>(&'a Loader, &'a str);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0
+                    .compiled
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .in_flight
+                    .remove(self.1);
+                self.0.compiled_done.notify_all();
+            }
+        }
+        let done = Done(self, digest);
         let (component, outcome) = self.cache.load(&self.engine, path, bytes, digest)?;
         lock().remember(name, digest, &component);
+        drop(done);
         Ok((component, outcome))
     }
 

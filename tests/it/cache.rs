@@ -96,3 +96,57 @@ fn a_corrupt_compiled_artifact_is_recompiled_with_a_warning_and_replaced() {
     assert!(!daemon.log().contains("WARN"), "{}", daemon.log());
     assert_eq!(daemon.ok(&["hello"]), "Hello, world!\n");
 }
+
+/// Several modules with the same code loading at once (copies of one component, as a fleet of
+/// Python modules sharing one interpreter build would be): the code is compiled once, and the
+/// other loads wait for it and share it.
+#[test]
+fn copies_of_one_component_loading_at_once_compile_it_once() {
+    use std::sync::{Arc, Barrier};
+    use wasmgr_runtime::cache::CacheOutcome;
+    use wasmgr_runtime::cluster::SnapshotSource;
+    use wasmgr_runtime::health::HealthBoard;
+    use wasmgr_runtime::limits::Limits;
+    use wasmgr_runtime::loader::{Loader, Services};
+    use wasmgr_runtime::persist::SqliteStore;
+
+    let (cache, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let services = Services::new(
+        Arc::new(SqliteStore::open(data.path()).unwrap()),
+        Arc::new(SnapshotSource::embedded()),
+        Arc::new(HealthBoard::default()),
+        "x".into(),
+        "2/5".into(),
+    );
+    let engine = wasmgr_runtime::engine::build(&Limits::default(), 16).unwrap();
+    let loader = Arc::new(Loader::new(engine, cache.path(), services, Limits::default()).unwrap());
+    // Three files of the same component (a module's name is its file's stem).
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let start = Arc::new(Barrier::new(dirs.len()));
+    let outcomes: Vec<CacheOutcome> = std::thread::scope(|s| {
+        let loads: Vec<_> = dirs
+            .iter()
+            .map(|d| {
+                let path = d.path().join("counter.wasm");
+                fs::copy(crate::harness::guests::COUNTER, &path).unwrap();
+                let (loader, start) = (loader.clone(), start.clone());
+                s.spawn(move || {
+                    start.wait();
+                    loader.load("counter", &path).unwrap().0.cache
+                })
+            })
+            .collect();
+        loads.into_iter().map(|l| l.join().unwrap()).collect()
+    });
+    let compiled = outcomes
+        .iter()
+        .filter(|o| **o == CacheOutcome::Compiled)
+        .count();
+    assert_eq!(compiled, 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, CacheOutcome::Compiled | CacheOutcome::Memory)),
+        "{outcomes:?}"
+    );
+}
