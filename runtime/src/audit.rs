@@ -7,22 +7,11 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::bindings::{ArgType, CommandArg, CommandDecl, Perm};
+use crate::builtin::{arg, cmd};
 use crate::caps::{self, Cap};
 use crate::format::{self, Format, render};
 use crate::ledger::{self, EventKind, Tally, TallyKind};
 use crate::manager::{CommandReply, Manager};
-
-fn arg(name: &str, required: bool) -> CommandArg {
-    CommandArg {
-        name: name.into(),
-        type_: ArgType::CephString,
-        required,
-        repeated: false,
-        range: None,
-        choices: Vec::new(),
-        goodchars: None,
-    }
-}
 
 fn flag(name: &str) -> CommandArg {
     CommandArg {
@@ -35,16 +24,6 @@ fn caps_arg() -> CommandArg {
     CommandArg {
         repeated: true,
         ..arg("capability", true)
-    }
-}
-
-fn cmd(prefix: &str, args: Vec<CommandArg>, desc: &str, perm: Perm) -> CommandDecl {
-    CommandDecl {
-        prefix: prefix.into(),
-        args,
-        desc: desc.into(),
-        perm,
-        poll: false,
     }
 }
 

@@ -18,7 +18,8 @@ use crate::persist::{PersistError, Space};
 use crate::supervisor::ModuleState;
 use crate::supervisor::OpError;
 
-fn arg(name: &str, required: bool) -> CommandArg {
+/// A string argument of a host command.
+pub(crate) fn arg(name: &str, required: bool) -> CommandArg {
     CommandArg {
         name: name.into(),
         type_: ArgType::CephString,
@@ -46,7 +47,8 @@ fn choices_arg(name: &str, choices: &[&str]) -> CommandArg {
     }
 }
 
-fn cmd(prefix: &str, args: Vec<CommandArg>, desc: &str, perm: Perm) -> CommandDecl {
+/// A host command's declaration.
+pub(crate) fn cmd(prefix: &str, args: Vec<CommandArg>, desc: &str, perm: Perm) -> CommandDecl {
     CommandDecl {
         prefix: prefix.into(),
         args,

@@ -329,54 +329,36 @@ fn check_name(name: &str) -> Result<(), ClientError> {
     Ok(())
 }
 
-fn arg(name: &str, required: bool) -> CommandArg {
-    CommandArg {
-        name: name.into(),
-        type_: ArgType::CephString,
-        required,
-        repeated: false,
-        range: None,
-        choices: Vec::new(),
-        goodchars: None,
-    }
-}
-
 fn name_arg() -> CommandArg {
     CommandArg {
         goodchars: Some(NAME_CHARS.into()),
-        ..arg("name", true)
+        ..crate::builtin::arg("name", true)
     }
 }
 
-fn cmd(prefix: &str, args: Vec<CommandArg>, desc: &str) -> CommandDecl {
-    CommandDecl {
-        prefix: prefix.into(),
-        args,
-        desc: desc.into(),
-        // Managing clients is the administrator's alone; a read-only client may not even
-        // learn who the other clients are.
-        perm: Perm::Rw,
-        poll: false,
-    }
+/// An `auth` command: managing clients is the administrator's alone; a read-only client may
+/// not even learn who the other clients are.
+fn auth_cmd(prefix: &str, args: Vec<CommandArg>, desc: &str) -> CommandDecl {
+    crate::builtin::cmd(prefix, args, desc, Perm::Rw)
 }
 
 /// The declarations of the `auth` commands.
 pub fn commands() -> Vec<CommandDecl> {
     vec![
-        cmd(
+        auth_cmd(
             "auth create",
             vec![
                 name_arg(),
                 CommandArg {
                     type_: ArgType::CephChoices,
                     choices: vec!["r".into(), "rw".into()],
-                    ..arg("role", false)
+                    ..crate::builtin::arg("role", false)
                 },
             ],
             "Create an admin client (role r unless --role rw) and print its token, shown this once only",
         ),
-        cmd("auth ls", vec![], "List the admin clients and their roles"),
-        cmd(
+        auth_cmd("auth ls", vec![], "List the admin clients and their roles"),
+        auth_cmd(
             "auth rm",
             vec![name_arg()],
             "Remove an admin client: its token stops working at once",

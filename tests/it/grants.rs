@@ -27,12 +27,7 @@ fn caps(daemon: &Daemon, module: &str) -> Value {
 
 /// The row of `capability` in `module caps --format json`.
 fn cap_row(caps: &Value, capability: &str) -> Value {
-    caps["capabilities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["capability"] == capability)
-        .cloned()
+    crate::harness::cap_row(caps, capability)
         .unwrap_or_else(|| panic!("no row {capability} in {caps:#}"))
 }
 

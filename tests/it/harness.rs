@@ -197,6 +197,16 @@ impl Default for DaemonOptions {
     }
 }
 
+/// The row of `capability` in `module caps --format json` output `caps`, if there is one.
+pub(crate) fn cap_row(caps: &Value, capability: &str) -> Option<Value> {
+    caps["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["capability"] == capability)
+        .cloned()
+}
+
 /// Write a grants file granting every module in `modules` what its manifest requests, pinned
 /// to its digest, as an operator approving them would.
 pub(crate) fn grant_requests(modules: &Path, to: &Path) {

@@ -76,12 +76,7 @@ fn caps(host: &Host, module: &str) -> Value {
 
 /// The row of `capability` in `caps`, if there is one.
 fn cap_row(caps: &Value, capability: &str) -> Option<Value> {
-    caps["capabilities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["capability"] == capability)
-        .cloned()
+    crate::harness::cap_row(caps, capability)
 }
 
 /// The state of `module` in `module ls`.

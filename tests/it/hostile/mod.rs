@@ -78,12 +78,7 @@ fn caps(daemon: &Daemon, module: &str) -> Value {
 
 /// The row of `capability` in `caps`, if there is one.
 fn cap_row(caps: &Value, capability: &str) -> Option<Value> {
-    caps["capabilities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["capability"] == capability)
-        .cloned()
+    crate::harness::cap_row(caps, capability)
 }
 
 /// How many times `module` was denied `capability`, as `module caps` counts it.
