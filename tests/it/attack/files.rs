@@ -13,10 +13,10 @@ fn probe(daemon: &Daemon, words: &[&str]) -> Value {
     serde_json::from_str(&out.stdout).unwrap_or(Value::Null)
 }
 
-/// A module granted `<t>/work` read-write as `/work`, and `<t>/work/reports` read-only as
+/// A module granted `<t>/jobs` read-write as `/jobs`, and `<t>/jobs/reports` read-only as
 /// `/reports` (the reports it writes, shown to it again read-only: nested grants an operator
-/// may well make). Inside `/work` it may rename and create symlinks; one it plants can lead
-/// nowhere through `/work`. But the host opens each granted directory by its path, following
+/// may well make). Inside `/jobs` it may rename and create symlinks; one it plants can lead
+/// nowhere through `/jobs`. But the host opens each granted directory by its path, following
 /// symlinks, whenever it makes an instance: the module renames `reports` away, puts a
 /// symlink to the daemon's data directory in its place, traps to get a fresh instance, and
 /// reads the daemon's files as `/reports` — `admin.json`, the operator's token, included.
@@ -26,11 +26,11 @@ fn a_planted_symlink_does_not_become_the_next_instances_granted_directory() {
         .prefix("wasmgr-nested-")
         .tempdir()
         .unwrap();
-    let work = tree.path().join("work");
+    let work = tree.path().join("jobs");
     fs::create_dir_all(work.join("reports")).unwrap();
     fs::write(work.join("reports/weekly.txt"), "fine").unwrap();
     let manifest = format!(
-        "[requests]\nfiles = [\"{w}=/work:rw\", \"{w}/reports=/reports:ro\"]\n",
+        "[requests]\nfiles = [\"{w}=/jobs:rw\", \"{w}/reports=/reports:ro\"]\n",
         w = work.display()
     );
     let daemon = Daemon::with(
@@ -47,7 +47,7 @@ fn a_planted_symlink_does_not_become_the_next_instances_granted_directory() {
 
     let moved = probe(
         &daemon,
-        &["intruder", "rename", "/work/reports", "/work/reports.old"],
+        &["intruder", "rename", "/jobs/reports", "/jobs/reports.old"],
     );
     assert_eq!(moved["ok"], true, "{moved}");
     // A symlink to an absolute path is refused; one with `..` is not. The module knows the
@@ -63,11 +63,11 @@ fn a_planted_symlink_does_not_become_the_next_instances_granted_directory() {
             "intruder",
             "symlink",
             points_to.to_str().unwrap(),
-            "/work/reports",
+            "/jobs/reports",
         ],
     );
     eprintln!(
-        "planted /work/reports -> {}: {planted}",
+        "planted /jobs/reports -> {}: {planted}",
         points_to.display()
     );
     let _ = daemon.run(&["intruder", "trap"]);
