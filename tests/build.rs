@@ -6,6 +6,13 @@
 //! guest toolchain produces on purpose) are turned into binary with the `wat` crate, into
 //! `<repo>/target/wasm` too.
 //!
+//! The Python guests of `tests/guests-py/` are built with the Python SDK's build script
+//! (`guest-sdk/python/wasmgr_py_build.py`) and componentize-py, into `<repo>/target/wasm/py`.
+//! componentize-py is the one `cargo xtask test` installs in `target/py-venv` (its path in
+//! `$WASMGR_COMPONENTIZE_PY`, else that default): without it the build fails, saying to run
+//! `cargo xtask test` once. Its output is not reproducible, so a Python guest is rebuilt only
+//! when its sources, the SDK or the WIT change (a stamp of their hash beside the component).
+//!
 //! It then writes `$OUT_DIR/guests.rs`: one `pub(crate) const <NAME>: &str` per component,
 //! holding the absolute path of its `.wasm`. A guest that no test uses is a `dead_code` warning,
 //! which `clippy -D warnings` turns into an error: every guest must be tested.
@@ -57,6 +64,13 @@ const WORKSPACES: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The Python guests: `tests/guests-py/<dir>/`, a package built into `<name>.wasm` (and its
+/// manifest into `<name>.toml`).
+const PY_GUESTS: &[(&str, &str)] = &[("pyhello", "pyhello")];
+
+/// Where `cargo xtask test` puts componentize-py, relative to the repository.
+const DEFAULT_COMPONENTIZE_PY: &str = "target/py-venv/bin/componentize-py";
+
 /// The hand-written components: `tests/guests-wat/<name>.wat`.
 const WAT_GUESTS: &[&str] = &["multimem", "tablebomb", "noexports", "wrongworld"];
 
@@ -94,6 +108,10 @@ fn main() {
         let binary = wat::parse_file(&wat).unwrap_or_else(|e| panic!("{e}"));
         let wasm = target_dir.join(format!("{name}.wasm"));
         fs::write(&wasm, binary).unwrap();
+        push_const(&mut consts, name, &wasm);
+    }
+    for (dir, name) in PY_GUESTS {
+        let wasm = build_python(&repo, dir, name, &target_dir.join("py"));
         push_const(&mut consts, name, &wasm);
     }
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap()).join("guests.rs");
@@ -154,6 +172,91 @@ fn build(cargo: &std::ffi::OsStr, manifest: &Path, target_dir: &Path) {
     }
 }
 
+/// Build the Python guest `tests/guests-py/<dir>` into `<out_dir>/<name>.wasm`, unless the
+/// component there was built from the same sources; its path.
+fn build_python(repo: &Path, dir: &str, name: &str, out_dir: &Path) -> PathBuf {
+    let cpy = env::var_os("WASMGR_COMPONENTIZE_PY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo.join(DEFAULT_COMPONENTIZE_PY));
+    if !cpy.is_file() {
+        panic!(
+            "componentize-py is not installed at {}: run `cargo xtask test` once (it installs \
+             componentize-py into target/py-venv; plain `cargo test` then finds it), or set \
+             WASMGR_COMPONENTIZE_PY to a componentize-py 0.25.1",
+            cpy.display()
+        );
+    }
+    let sdk = repo.join("guest-sdk/python");
+    let package = repo.join("tests/guests-py").join(dir);
+    fs::create_dir_all(out_dir).unwrap();
+    let wasm = out_dir.join(format!("{name}.wasm"));
+    let stamp = out_dir.join(format!("{name}.stamp"));
+    let mut sources = Vec::new();
+    for root in [&sdk, &package, &repo.join("wit")] {
+        hash_tree(root, &mut sources);
+    }
+    let digest = format!("{}\n{:016x}\n", cpy.display(), fnv1a(&sources));
+    if wasm.is_file() && fs::read_to_string(&stamp).is_ok_and(|s| s == digest) {
+        return wasm;
+    }
+    // The venv's own interpreter, beside componentize-py, else the machine's.
+    let venv_python = cpy.with_file_name("python3");
+    let python = if venv_python.is_file() {
+        venv_python
+    } else {
+        PathBuf::from("python3")
+    };
+    let output = Command::new(&python)
+        .arg(sdk.join("wasmgr_py_build.py"))
+        .arg(&package)
+        .arg("-o")
+        .arg(&wasm)
+        .arg("--componentize-py")
+        .arg(&cpy)
+        .arg("--wit")
+        .arg(repo.join("wit"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+    if !output.status.success() {
+        panic!(
+            "building the Python guest {} failed ({}):\n{}",
+            package.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    fs::write(&stamp, digest).unwrap();
+    wasm
+}
+
+/// Every file under `root` (`__pycache__` left out), by path and content, in a stable order.
+fn hash_tree(root: &Path, into: &mut Vec<u8>) {
+    let mut entries: Vec<PathBuf> = fs::read_dir(root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.file_name().is_some_and(|n| n == "__pycache__") {
+            continue;
+        }
+        if path.is_dir() {
+            hash_tree(&path, into);
+        } else {
+            into.extend_from_slice(path.display().to_string().as_bytes());
+            into.extend_from_slice(&fs::read(&path).unwrap());
+        }
+    }
+}
+
+/// FNV-1a: stable across Rust releases, unlike `DefaultHasher`, so a toolchain update does not
+/// rebuild the Python guests.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// Rebuild when guest sources change: the WIT, the SDK, and each guest workspace's manifests
 /// and sources. Target directories are left out, or every guest build would trigger the next.
 fn rerun_if_changed(repo: &Path) {
@@ -177,6 +280,15 @@ fn rerun_if_changed(repo: &Path) {
     for name in WAT_GUESTS {
         paths.push(repo.join("tests/guests-wat").join(format!("{name}.wat")));
     }
+    paths.push(repo.join("guest-sdk/python"));
+    for (dir, _) in PY_GUESTS {
+        paths.push(repo.join("tests/guests-py").join(dir));
+    }
+    println!("cargo:rerun-if-env-changed=WASMGR_COMPONENTIZE_PY");
+    println!(
+        "cargo:rerun-if-changed={}",
+        repo.join(DEFAULT_COMPONENTIZE_PY).display()
+    );
     for path in paths {
         println!("cargo:rerun-if-changed={}", path.display());
     }

@@ -71,7 +71,9 @@ pub(crate) struct Modules {
 }
 
 impl Modules {
-    /// A directory with `guests` (paths from [`guests`]) as `<name>.wasm`.
+    /// A directory with `guests` (paths from [`guests`]) as `<name>.wasm`, each with the
+    /// manifest its build wrote beside it (`<name>.toml`, as the Python SDK's build does), if
+    /// any.
     pub(crate) fn new(guests: &[&str]) -> Modules {
         watchdog();
         let dir = tempfile::Builder::new()
@@ -80,6 +82,14 @@ impl Modules {
             .unwrap();
         for guest in guests {
             fs::copy(guest, dir.path().join(format!("{}.wasm", name_of(guest)))).unwrap();
+            let manifest = Path::new(guest).with_extension("toml");
+            if manifest.is_file() {
+                fs::copy(
+                    &manifest,
+                    dir.path().join(format!("{}.toml", name_of(guest))),
+                )
+                .unwrap();
+            }
         }
         Modules { dir }
     }

@@ -34,6 +34,7 @@ mod log;
 mod memory;
 mod notify;
 mod persistence;
+mod python;
 mod remote;
 mod signing;
 mod store;

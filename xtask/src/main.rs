@@ -1,8 +1,9 @@
 //! Project tasks: `cargo xtask run`, `cargo xtask test`, `cargo xtask guests`, `cargo xtask bench`,
 //! `cargo xtask fuzz`.
 //!
-//! Each task installs what it needs first (the wasm32-wasip2 target), so the two README
-//! commands work on a fresh machine with only rustup's toolchain.
+//! Each task installs what it needs first (the wasm32-wasip2 target; for the tests,
+//! componentize-py in `target/py-venv`, which needs `python3` with its `venv` module), so the
+//! two README commands work on a fresh machine with only rustup's toolchain and Python.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,6 +17,8 @@ tasks:
   test                 the whole test suite: fmt, clippy, unit and integration tests, guest SDK tests,
                        then every fuzz target for $WASMGR_FUZZ_SECONDS seconds (default 20; 0 skips)
   guests               build the example modules and stage them in target/modules
+  py-venv              install componentize-py in target/py-venv (what `test` does first; then
+                       plain `cargo test` builds the Python test guests too)
   bench [ARGS...]      build the bench guests, the example modules and the daemon (release), then
                        run every benchmark and print the table (options: 'cargo xtask bench --help')
   fuzz [ARGS...]       run the fuzz targets ('cargo xtask fuzz --help'): all of them for 60 s each by
@@ -24,6 +27,13 @@ tasks:
 /// How long `cargo xtask test` fuzzes each target, unless `$WASMGR_FUZZ_SECONDS` says otherwise.
 /// The targets run two at a time on CI's two cores, so five take three rounds: about a minute.
 const CI_FUZZ_SECONDS: &str = "20";
+
+/// The componentize-py that builds Python modules: pinned, because its output (the guest
+/// Python, the bindings it generates) changes between releases.
+const COMPONENTIZE_PY: &str = "0.25.1";
+
+/// Where tests/build.rs finds componentize-py: the path [`ensure_componentize_py`] returns.
+const COMPONENTIZE_PY_ENV: &str = "WASMGR_COMPONENTIZE_PY";
 
 /// Guest workspaces, built for wasm32-wasip2.
 const GUEST_WORKSPACES: &[&str] = &["modules", "tests/guests", "bench/guests"];
@@ -35,6 +45,9 @@ fn main() {
         Some("test") => test(),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
+        Some("py-venv") => {
+            ensure_componentize_py().map(|cpy| println!("{COMPONENTIZE_PY_ENV}={}", cpy.display()))
+        }
         Some("guests") => {
             stage_modules().map(|dir| println!("modules staged in {}", dir.display()))
         }
@@ -86,6 +99,35 @@ fn ensure_wasm_target() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// componentize-py [`COMPONENTIZE_PY`] in the virtual environment `target/py-venv`, created
+/// with `python3 -m venv` and installed with pip unless that version is already there; the
+/// path of its `componentize-py`.
+fn ensure_componentize_py() -> Result<PathBuf> {
+    let venv = root().join("target/py-venv");
+    let cpy = venv.join("bin/componentize-py");
+    let wanted = format!("componentize-py {COMPONENTIZE_PY}");
+    let installed = Command::new(&cpy)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == wanted);
+    if installed {
+        return Ok(cpy);
+    }
+    if !venv.join("bin/python3").is_file() {
+        let mut c = Command::new("python3");
+        c.args(["-m", "venv"]).arg(&venv);
+        status(c).context(
+            "the Python test guests need python3 with its venv module (Debian/Ubuntu: \
+             apt-get install python3-venv)",
+        )?;
+    }
+    let mut c = Command::new(venv.join("bin/python3"));
+    c.args(["-m", "pip", "install", "--quiet"])
+        .arg(format!("componentize-py=={COMPONENTIZE_PY}"));
+    status(c)?;
+    Ok(cpy)
 }
 
 fn build_guests(workspace: &str) -> Result<()> {
@@ -188,6 +230,13 @@ fn bench(bench_args: &[String]) -> Result<()> {
 
 fn test() -> Result<()> {
     ensure_wasm_target()?;
+    let cpy = ensure_componentize_py()?;
+    // Every cargo below may build the tests crate, whose build script builds the Python guests.
+    let cargo = || {
+        let mut c = cargo();
+        c.env(COMPONENTIZE_PY_ENV, &cpy);
+        c
+    };
     let mut c = cargo();
     c.args(["fmt", "--all", "--check"]);
     status(c)?;
@@ -252,7 +301,9 @@ fn test() -> Result<()> {
 /// wasmtime a second time.
 fn fuzz(args: &[String]) -> Result<()> {
     ensure_wasm_target()?;
+    let cpy = ensure_componentize_py()?;
     let mut c = cargo();
+    c.env(COMPONENTIZE_PY_ENV, &cpy);
     c.args(["test", "--workspace", "--no-run"]);
     status(c)?;
     run_fuzz_driver(args)

@@ -1,0 +1,8 @@
+"""pyhello: ceph-mgr's `hello` module in Python, the test guest of tests/it/python.rs."""
+from .module import Hello  # noqa: F401
+
+MANIFEST = '''
+description = "Greets, in Python"
+[requests]
+store = true
+'''
