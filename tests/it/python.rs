@@ -41,3 +41,24 @@ fn python_handler_errors_are_einval_and_the_module_keeps_answering() {
     assert_eq!(daemon.ok(&["pyhello", "Mars"]).trim(), "Hello, Mars!");
     assert_eq!(daemon.module_row("pyhello")["state"], "running");
 }
+
+#[test]
+fn python_module_reads_granted_maps_raises_health_checks_and_is_denied_the_rest() {
+    let daemon = Daemon::start(&[PYHELLO]);
+    // The embedded snapshot (a one-node Ceph 16.2) has one OSD.
+    assert_eq!(daemon.ok(&["pyhello", "osds"]).trim(), "1");
+
+    // A map the module did not request: the host's denial reaches the client with its errno
+    // and the grant that would allow it.
+    let stderr = daemon.run(&["pyhello", "data", "pg_dump"]).fails(13);
+    assert!(stderr.contains("get:pg_dump"), "{stderr}");
+    assert_eq!(daemon.ok(&["pyhello", "osds"]).trim(), "1");
+
+    daemon.ok(&["pyhello", "warn", "Mars"]);
+    let health = daemon.ok(&["health", "detail"]);
+    assert!(health.contains("PYHELLO_WARN"), "{health}");
+    assert!(health.contains("Mars was warned by pyhello"), "{health}");
+    daemon.ok(&["pyhello", "clear"]);
+    let health = daemon.ok(&["health", "detail"]);
+    assert!(!health.contains("PYHELLO_WARN"), "{health}");
+}

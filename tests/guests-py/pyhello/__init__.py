@@ -5,4 +5,6 @@ MANIFEST = '''
 description = "Greets, in Python"
 [requests]
 store = true
+get = ["osd_map"]
+health = true
 '''

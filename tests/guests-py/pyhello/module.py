@@ -1,8 +1,9 @@
 """hello, written against the mgr_module API in the decorator style of modern ceph-mgr
-modules, plus two commands the tests need: one with an integer argument and one that raises."""
+modules, plus the commands the tests need: one with an integer argument, one that raises, and
+some over the cluster maps and health checks."""
 from typing import Optional
 
-from mgr_module import CLIReadCommand, HandleCommandResult, MgrModule, Option
+from mgr_module import CLIReadCommand, CLIWriteCommand, HandleCommandResult, MgrModule, Option
 
 
 class Hello(MgrModule):
@@ -36,3 +37,29 @@ class Hello(MgrModule):
     def fail(self) -> HandleCommandResult:
         """Raise an exception (a bug in a handler)"""
         return HandleCommandResult(stdout=str({}['missing']))
+
+    @CLIReadCommand('pyhello osds')
+    def osds(self) -> HandleCommandResult:
+        """Count the OSDs in the OSD map"""
+        return HandleCommandResult(stdout=str(len(self.get('osd_map')['osds'])))
+
+    @CLIReadCommand('pyhello data')
+    def data(self, name: str) -> HandleCommandResult:
+        """Show how many top-level keys a cluster map has"""
+        return HandleCommandResult(stdout=str(len(self.get(name))))
+
+    @CLIWriteCommand('pyhello warn')
+    def warn(self, who: str) -> HandleCommandResult:
+        """Raise a health warning about someone"""
+        self.set_health_checks({'PYHELLO_WARN': {
+            'severity': 'warning',
+            'summary': f'{who} was warned',
+            'detail': [f'{who} was warned by pyhello'],
+        }})
+        return HandleCommandResult()
+
+    @CLIWriteCommand('pyhello clear')
+    def clear(self) -> HandleCommandResult:
+        """Clear the health warning"""
+        self.set_health_checks({})
+        return HandleCommandResult()
